@@ -1,0 +1,8 @@
+//! dnid — a Dynamic Number Insertion server.
+//!
+//! Layers, from the inside out: [`engine`] (pure lease rules), [`actors`] (one ractor
+//! actor per pool, a router that owns them), [`http`] (hyper 1 API). The `dnid` binary
+//! is a thin clap front end over [`server`].
+#![forbid(unsafe_code)]
+
+pub mod engine;
