@@ -6,3 +6,9 @@
 #![forbid(unsafe_code)]
 
 pub mod engine;
+pub mod actors;
+pub mod clock;
+pub mod ids;
+pub mod config;
+pub mod http;
+pub mod server;

@@ -1,1 +1,78 @@
-fn main(){}
+//! The `dnid` command: a thin front end over the library.
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use dnid::clock::SystemClock;
+use dnid::config::ServeArgs;
+use dnid::http::auth::TokenSource;
+use dnid::server::Server;
+use std::sync::Arc;
+
+#[derive(Parser)]
+#[command(name = "dnid", version, about = "Dynamic Number Insertion server")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server.
+    ///
+    /// The admin token comes from DNID_ADMIN_TOKEN, or is generated on first start,
+    /// printed once and stored in the data folder (mode 0600).
+    Serve(ServeArgs),
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("DNID_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    match cli.command {
+        Command::Serve(args) => runtime.block_on(serve(args)),
+    }
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let settings = args.resolve()?;
+    let data_dir = settings.data_dir.clone();
+    let env_token = std::env::var("DNID_ADMIN_TOKEN").ok();
+    let server = Server::start(settings, Arc::new(SystemClock), env_token).await?;
+    match server.token_source() {
+        TokenSource::Generated => eprintln!(
+            "\nA new admin token was generated and stored in {}:\n\n    {}\n\nUse it as `Authorization: Bearer <token>` on /api/v1 admin endpoints. It is shown only this once.\n",
+            data_dir.join(dnid::http::auth::TOKEN_FILE).display(),
+            server.admin_token().secret()
+        ),
+        TokenSource::File => tracing::info!(
+            path = %data_dir.join(dnid::http::auth::TOKEN_FILE).display(),
+            "admin token loaded from the data folder"
+        ),
+        TokenSource::Environment => tracing::info!("admin token taken from DNID_ADMIN_TOKEN"),
+    }
+    tracing::info!(addr = %server.local_addr(), "dnid listening");
+    wait_for_signal().await?;
+    tracing::info!("shutting down: finishing in-flight requests");
+    server.shutdown().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn wait_for_signal() -> anyhow::Result<()> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).context("cannot listen for SIGTERM")?;
+    tokio::select! {
+        r = tokio::signal::ctrl_c() => r.context("cannot listen for SIGINT")?,
+        _ = term.recv() => {}
+    }
+    Ok(())
+}

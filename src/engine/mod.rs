@@ -3,6 +3,7 @@
 
 pub mod inventory;
 pub mod lookup;
+pub mod origin;
 pub mod number;
 pub mod pool;
 pub mod session;

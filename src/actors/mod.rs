@@ -1,0 +1,16 @@
+//! The actor layer (ractor): one [`PoolActor`] per pool, and a [`RouterActor`] that
+//! owns them all and dispatches requests to them.
+
+pub mod messages;
+pub mod pool_actor;
+pub mod router;
+
+#[cfg(test)]
+mod tests;
+
+pub use messages::{
+    AssignInput, CallMatch, PoolError, PoolInfo, PoolMsg, PoolPatch, RouterMsg, SessionAnswer,
+    SessionView,
+};
+pub use pool_actor::PoolActor;
+pub use router::RouterActor;

@@ -1,0 +1,270 @@
+//! `RouterActor`: owns the map from pool id to pool actor, creates and stops pool
+//! actors, supervises them, and keeps the rule that a number belongs to at most one
+//! pool (design §2 rule 8).
+
+use super::messages::{PoolError, PoolMsg, RouterMsg};
+use super::pool_actor::PoolActor;
+use crate::clock::SharedClock;
+use crate::engine::{PhoneNumber, Pool, Removal};
+use crate::ids::PoolId;
+use ractor::rpc::CallResult;
+use ractor::{Actor, ActorId, ActorProcessingErr, ActorRef, MessagingErr, SupervisionEvent};
+use std::collections::HashMap;
+use std::time::Duration;
+
+pub struct RouterActor {
+    pub clock: SharedClock,
+    /// How long the router waits for a pool during an admin change.
+    pub request_timeout: Duration,
+}
+
+/// A pool as the router knows it.
+enum PoolEntry {
+    Running(ActorRef<PoolMsg>),
+    /// Its actor failed; requests get `pool_unavailable` until it is deleted.
+    Failed,
+}
+
+#[derive(Default)]
+pub struct RouterState {
+    pools: HashMap<PoolId, PoolEntry>,
+    /// Which pool each running actor serves, to read supervision events.
+    by_actor: HashMap<ActorId, PoolId>,
+    /// Which pool each tracking number belongs to, draining numbers included.
+    owners: HashMap<PhoneNumber, PoolId>,
+}
+
+impl Actor for RouterActor {
+    type Msg = RouterMsg;
+    type State = RouterState;
+    type Arguments = ();
+
+    async fn pre_start(
+        &self,
+        _myself: ActorRef<RouterMsg>,
+        _args: (),
+    ) -> Result<RouterState, ActorProcessingErr> {
+        Ok(RouterState::default())
+    }
+
+    async fn handle(
+        &self,
+        myself: ActorRef<RouterMsg>,
+        msg: RouterMsg,
+        state: &mut RouterState,
+    ) -> Result<(), ActorProcessingErr> {
+        match msg {
+            RouterMsg::Dispatch(id, msg) => state.dispatch(id, msg),
+            RouterMsg::Create {
+                settings,
+                numbers,
+                reply,
+            } => {
+                let r = self.create(&myself, state, settings, numbers).await;
+                let _ = reply.send(r);
+            }
+            RouterMsg::Delete(id, reply) => {
+                let r = match state.pools.remove(&id) {
+                    Some(entry) => {
+                        if let PoolEntry::Running(actor) = entry {
+                            state.by_actor.remove(&actor.get_id());
+                            actor.stop(Some("pool deleted".into()));
+                        }
+                        state.owners.retain(|_, owner| *owner != id);
+                        Ok(())
+                    }
+                    None => Err(PoolError::PoolNotFound(id)),
+                };
+                let _ = reply.send(r);
+            }
+            RouterMsg::List(reply) => {
+                let mut list: Vec<_> = state
+                    .pools
+                    .iter()
+                    .map(|(id, e)| (*id, state.entry_ref(*id, e)))
+                    .collect();
+                list.sort_by_key(|(id, _)| *id);
+                let _ = reply.send(list);
+            }
+            RouterMsg::AddNumbers(id, numbers, reply) => {
+                let r = self.add_numbers(state, id, numbers).await;
+                let _ = reply.send(r);
+            }
+            RouterMsg::RemoveNumber {
+                pool,
+                number,
+                force,
+                reply,
+            } => {
+                let r = self.remove_number(state, pool, number, force).await;
+                let _ = reply.send(r);
+            }
+            RouterMsg::FindNumber(number, reply) => {
+                let _ = reply.send(state.owners.get(&number).copied());
+            }
+            RouterMsg::Departed(id, numbers) => {
+                for n in numbers {
+                    if state.owners.get(&n) == Some(&id) {
+                        state.owners.remove(&n);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn handle_supervisor_evt(
+        &self,
+        _myself: ActorRef<RouterMsg>,
+        evt: SupervisionEvent,
+        state: &mut RouterState,
+    ) -> Result<(), ActorProcessingErr> {
+        // A pool actor that dies must not take the router (and so every other pool)
+        // with it: mark the pool unavailable and keep serving the others.
+        match evt {
+            SupervisionEvent::ActorFailed(cell, err) => {
+                if let Some(id) = state.by_actor.remove(&cell.get_id()) {
+                    tracing::error!(pool = %id, error = %err, "pool actor failed; requests for this pool now get 503 pool_unavailable");
+                    state.pools.insert(id, PoolEntry::Failed);
+                }
+            }
+            SupervisionEvent::ActorTerminated(cell, _, reason) => {
+                if let Some(id) = state.by_actor.remove(&cell.get_id()) {
+                    tracing::error!(pool = %id, ?reason, "pool actor stopped unexpectedly; requests for this pool now get 503 pool_unavailable");
+                    state.pools.insert(id, PoolEntry::Failed);
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+impl RouterState {
+    fn dispatch(&self, id: PoolId, msg: PoolMsg) {
+        match self.pools.get(&id) {
+            Some(PoolEntry::Running(actor)) => {
+                if let Err(MessagingErr::SendErr(msg)) = actor.send_message(msg) {
+                    msg.reject(PoolError::PoolUnavailable(id));
+                }
+            }
+            Some(PoolEntry::Failed) => msg.reject(PoolError::PoolUnavailable(id)),
+            None => msg.reject(PoolError::PoolNotFound(id)),
+        }
+    }
+
+    fn running(&self, id: PoolId) -> Result<ActorRef<PoolMsg>, PoolError> {
+        match self.pools.get(&id) {
+            Some(e) => self.entry_ref(id, e),
+            None => Err(PoolError::PoolNotFound(id)),
+        }
+    }
+
+    fn entry_ref(&self, id: PoolId, e: &PoolEntry) -> Result<ActorRef<PoolMsg>, PoolError> {
+        match e {
+            PoolEntry::Running(a) => Ok(a.clone()),
+            PoolEntry::Failed => Err(PoolError::PoolUnavailable(id)),
+        }
+    }
+
+    /// Refuses numbers that another pool owns.
+    fn check_unowned(&self, id: PoolId, numbers: &[PhoneNumber]) -> Result<(), PoolError> {
+        for n in numbers {
+            match self.owners.get(n) {
+                Some(owner) if *owner != id => {
+                    return Err(PoolError::NumberInOtherPool(n.clone(), *owner))
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+}
+
+impl RouterActor {
+    async fn create(
+        &self,
+        myself: &ActorRef<RouterMsg>,
+        state: &mut RouterState,
+        settings: crate::engine::PoolSettings,
+        numbers: Vec<PhoneNumber>,
+    ) -> Result<PoolId, PoolError> {
+        settings.validate()?;
+        let mut id = PoolId::random();
+        while state.pools.contains_key(&id) {
+            id = PoolId::random();
+        }
+        state.check_unowned(id, &numbers)?;
+        let mut pool = Pool::new(settings, self.clock.now());
+        pool.add_numbers(&numbers, self.clock.now())?;
+        let actor = PoolActor {
+            id,
+            clock: self.clock.clone(),
+            router: myself.clone(),
+        };
+        let (pool_ref, _) = Actor::spawn_linked(None, actor, pool, myself.get_cell())
+            .await
+            .map_err(|e| {
+                tracing::error!(pool = %id, error = %e, "could not start pool actor");
+                PoolError::PoolUnavailable(id)
+            })?;
+        state.by_actor.insert(pool_ref.get_id(), id);
+        state.pools.insert(id, PoolEntry::Running(pool_ref));
+        for n in numbers {
+            state.owners.insert(n, id);
+        }
+        Ok(id)
+    }
+
+    async fn add_numbers(
+        &self,
+        state: &mut RouterState,
+        id: PoolId,
+        numbers: Vec<PhoneNumber>,
+    ) -> Result<(), PoolError> {
+        let actor = state.running(id)?;
+        state.check_unowned(id, &numbers)?;
+        let keep = numbers.clone();
+        self.ask(id, &actor, |tx| PoolMsg::AddNumbers(numbers, tx))
+            .await?;
+        for n in keep {
+            state.owners.insert(n, id);
+        }
+        Ok(())
+    }
+
+    async fn remove_number(
+        &self,
+        state: &mut RouterState,
+        id: PoolId,
+        number: PhoneNumber,
+        force: bool,
+    ) -> Result<Removal, PoolError> {
+        let actor = state.running(id)?;
+        let n = number.clone();
+        let removal = self
+            .ask(id, &actor, |reply| PoolMsg::RemoveNumber {
+                number,
+                force,
+                reply,
+            })
+            .await?;
+        if removal == Removal::Removed {
+            state.owners.remove(&n);
+        }
+        Ok(removal)
+    }
+
+    /// Asks a pool and waits, within the request timeout.
+    async fn ask<T: Send + 'static>(
+        &self,
+        id: PoolId,
+        actor: &ActorRef<PoolMsg>,
+        msg: impl FnOnce(ractor::RpcReplyPort<Result<T, PoolError>>) -> PoolMsg,
+    ) -> Result<T, PoolError> {
+        match actor.call(msg, Some(self.request_timeout)).await {
+            Ok(CallResult::Success(r)) => r,
+            _ => Err(PoolError::PoolUnavailable(id)),
+        }
+    }
+}
