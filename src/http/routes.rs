@@ -54,6 +54,7 @@ async fn public(
         return Ok(tracking::preflight(req.headers()));
     }
     match (req.method().clone(), rest) {
+        (Method::GET | Method::HEAD, ["snippet.js"]) => Ok(super::snippet::serve(req.headers())),
         (Method::POST, ["sessions"]) => tracking::new_session(app, peer, req).await,
         (Method::POST, ["sessions", token, "pageviews"]) => {
             let token = token.to_string();
