@@ -160,7 +160,9 @@ impl ServeArgs {
             bot_user_agents
         );
         if s.max_inflight == 0 {
-            return Err(ConfigError::Invalid("max_inflight must be at least 1".into()));
+            return Err(ConfigError::Invalid(
+                "max_inflight must be at least 1".into(),
+            ));
         }
         if s.request_timeout_ms == 0 {
             return Err(ConfigError::Invalid(
@@ -187,7 +189,11 @@ mod tests {
     #[test]
     fn flags_override_the_file_which_overrides_defaults() {
         let mut f = tempfile::NamedTempFile::new().unwrap();
-        writeln!(f, "listen = \"0.0.0.0:9000\"\nmax_inflight = 7\ntrusted_proxies = [\"10.0.0.0/8\"]").unwrap();
+        writeln!(
+            f,
+            "listen = \"0.0.0.0:9000\"\nmax_inflight = 7\ntrusted_proxies = [\"10.0.0.0/8\"]"
+        )
+        .unwrap();
         let args = ServeArgs {
             config: Some(f.path().to_path_buf()),
             max_inflight: Some(9),
@@ -196,7 +202,10 @@ mod tests {
         let s = args.resolve().unwrap();
         assert_eq!(s.listen.to_string(), "0.0.0.0:9000");
         assert_eq!(s.max_inflight, 9);
-        assert_eq!(s.trusted_proxies, vec!["10.0.0.0/8".parse::<IpNet>().unwrap()]);
+        assert_eq!(
+            s.trusted_proxies,
+            vec!["10.0.0.0/8".parse::<IpNet>().unwrap()]
+        );
     }
 
     #[test]

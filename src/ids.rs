@@ -34,7 +34,9 @@ impl FromStr for PoolId {
         if s.len() != 16 || !s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
             return Err(BadPoolId);
         }
-        u64::from_str_radix(s, 16).map(PoolId).map_err(|_| BadPoolId)
+        u64::from_str_radix(s, 16)
+            .map(PoolId)
+            .map_err(|_| BadPoolId)
     }
 }
 

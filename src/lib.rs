@@ -5,10 +5,10 @@
 //! is a thin clap front end over [`server`].
 #![forbid(unsafe_code)]
 
-pub mod engine;
 pub mod actors;
 pub mod clock;
-pub mod ids;
 pub mod config;
+pub mod engine;
 pub mod http;
+pub mod ids;
 pub mod server;

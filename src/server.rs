@@ -43,9 +43,8 @@ impl Server {
         clock: SharedClock,
         admin_token_env: Option<String>,
     ) -> Result<Server, StartError> {
-        let (token, token_source) =
-            AdminToken::load_or_create(admin_token_env, &settings.data_dir)
-                .map_err(|e| StartError::Token(settings.data_dir.clone(), e))?;
+        let (token, token_source) = AdminToken::load_or_create(admin_token_env, &settings.data_dir)
+            .map_err(|e| StartError::Token(settings.data_dir.clone(), e))?;
         let listener = tokio::net::TcpListener::bind(settings.listen)
             .await
             .map_err(|e| StartError::Listen(settings.listen, e))?;

@@ -23,7 +23,11 @@ async fn whole_lifecycle_create_pool_lease_renew_expire_and_delete() {
     assert_eq!(p["numbers"][0]["number"], "+15550001001");
 
     let a = s
-        .new_session(&pool, None, "https://shop.example/?utm_source=google&utm_medium=cpc&gclid=G1")
+        .new_session(
+            &pool,
+            None,
+            "https://shop.example/?utm_source=google&utm_medium=cpc&gclid=G1",
+        )
         .await;
     assert_eq!(a["leased"], true);
     assert_eq!(a["result"], "new");
@@ -39,7 +43,10 @@ async fn whole_lifecycle_create_pool_lease_renew_expire_and_delete() {
     assert_eq!(r.status, 200);
     assert_eq!(r.json()["number"], "+15550001001");
     assert_eq!(r.json()["result"], "renewed");
-    assert_eq!(r.json()["expires_at"], dnid::clock::rfc3339(T0 + 600 + 1800));
+    assert_eq!(
+        r.json()["expires_at"],
+        dnid::clock::rfc3339(T0 + 600 + 1800)
+    );
 
     let list = s.admin("GET", "/api/v1/pools", None).await.json();
     assert_eq!(list["pools"][0]["active_sessions"], 1);
@@ -62,16 +69,24 @@ async fn whole_lifecycle_create_pool_lease_renew_expire_and_delete() {
 
     // One second before the renewed expiry the lease holds; at expiry it is gone.
     s.clock.advance(1799);
-    let stats = s.admin("GET", &format!("/api/v1/pools/{pool}/stats"), None).await.json();
+    let stats = s
+        .admin("GET", &format!("/api/v1/pools/{pool}/stats"), None)
+        .await
+        .json();
     assert_eq!(stats["active_sessions"], 1);
     s.clock.advance(1);
-    let stats = s.admin("GET", &format!("/api/v1/pools/{pool}/stats"), None).await.json();
+    let stats = s
+        .admin("GET", &format!("/api/v1/pools/{pool}/stats"), None)
+        .await
+        .json();
     assert_eq!(stats["active_sessions"], 0);
     assert_eq!(stats["numbers_free"], 2);
     assert_eq!(stats["peak_active"], 1);
     assert_eq!(stats["counters"]["expired"], 1);
 
-    let del = s.admin("DELETE", &format!("/api/v1/pools/{pool}"), None).await;
+    let del = s
+        .admin("DELETE", &format!("/api/v1/pools/{pool}"), None)
+        .await;
     assert_eq!(del.status, 204);
     let gone = s.admin("GET", &format!("/api/v1/pools/{pool}"), None).await;
     assert_eq!(gone.status, 404);
@@ -85,16 +100,22 @@ async fn a_live_session_is_sticky_and_an_expired_one_gets_its_old_number_back() 
     let pool = s
         .create_pool(&["+15550001001", "+15550001002", "+15550001003"], json!({}))
         .await;
-    let a = s.new_session(&pool, None, "https://shop.example/?utm_source=bing").await;
+    let a = s
+        .new_session(&pool, None, "https://shop.example/?utm_source=bing")
+        .await;
     let sid = a["session_id"].as_str().unwrap();
-    let again = s.new_session(&pool, Some(sid), "https://shop.example/other").await;
+    let again = s
+        .new_session(&pool, Some(sid), "https://shop.example/other")
+        .await;
     assert_eq!(again["number"], a["number"]);
     assert_eq!(again["session_id"], sid);
     assert_eq!(again["result"], "sticky");
 
     // Expired, number still free: the same session id gets the same number.
     s.clock.advance(1800);
-    let back = s.new_session(&pool, Some(sid), "https://shop.example/").await;
+    let back = s
+        .new_session(&pool, Some(sid), "https://shop.example/")
+        .await;
     assert_eq!(back["session_id"], sid);
     assert_eq!(back["number"], a["number"]);
     assert_eq!(back["result"], "regranted");
@@ -112,7 +133,9 @@ async fn a_live_session_is_sticky_and_an_expired_one_gets_its_old_number_back() 
 #[tokio::test]
 async fn an_expired_session_whose_number_was_taken_gets_a_new_one() {
     let s = TestServer::start().await;
-    let pool = s.create_pool(&["+15550001001", "+15550001002"], json!({})).await;
+    let pool = s
+        .create_pool(&["+15550001001", "+15550001002"], json!({}))
+        .await;
     let a = s.new_session(&pool, None, "https://shop.example/").await;
     let sid = a["session_id"].as_str().unwrap();
     s.clock.advance(1800);
@@ -122,8 +145,18 @@ async fn an_expired_session_whose_number_was_taken_gets_a_new_one() {
     let c = s.new_session(&pool, None, "https://shop.example/").await;
     assert_eq!(b["number"], "+15550001002");
     assert_eq!(c["number"], "+15550001001");
-    s.admin("DELETE", &format!("/api/v1/pools/{pool}/sessions/{}", b["session_id"].as_str().unwrap()), None).await;
-    let back = s.new_session(&pool, Some(sid), "https://shop.example/").await;
+    s.admin(
+        "DELETE",
+        &format!(
+            "/api/v1/pools/{pool}/sessions/{}",
+            b["session_id"].as_str().unwrap()
+        ),
+        None,
+    )
+    .await;
+    let back = s
+        .new_session(&pool, Some(sid), "https://shop.example/")
+        .await;
     assert_eq!(back["session_id"], sid);
     assert_eq!(back["number"], "+15550001002");
     assert_eq!(back["result"], "reassigned");
@@ -160,7 +193,10 @@ async fn exhausted_pool_with_fallback_policy_shows_the_fallback_number() {
     assert_eq!(b["reason"], "exhausted");
     assert_eq!(b["number"], "+18005550100");
     assert_eq!(b["expires_at"], serde_json::Value::Null);
-    let stats = s.admin("GET", &format!("/api/v1/pools/{pool}/stats"), None).await.json();
+    let stats = s
+        .admin("GET", &format!("/api/v1/pools/{pool}/stats"), None)
+        .await
+        .json();
     assert_eq!(stats["exhausted"], 1);
     assert_eq!(stats["active_sessions"], 1);
     // The turned-away visitor gets a number on the next page once one is free.
@@ -207,7 +243,10 @@ async fn exhausted_pool_with_recycle_oldest_takes_the_least_recently_active_leas
     assert_eq!(c["leased"], true);
     assert_eq!(c["result"], "recycled");
     assert_eq!(c["number"], b["number"]);
-    let stats = s.admin("GET", &format!("/api/v1/pools/{pool}/stats"), None).await.json();
+    let stats = s
+        .admin("GET", &format!("/api/v1/pools/{pool}/stats"), None)
+        .await
+        .json();
     assert_eq!(stats["counters"]["recycled"], 1);
     assert_eq!(stats["active_sessions"], 2);
     s.shutdown().await;
@@ -221,7 +260,10 @@ async fn bots_get_the_target_number_and_consume_nothing() {
         .raw(
             "POST",
             "/api/v1/tracking/sessions",
-            &[("user-agent", "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)")],
+            &[(
+                "user-agent",
+                "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+            )],
             json!({"pool_id": pool, "page_url": "https://shop.example/"}).to_string(),
         )
         .await;
@@ -230,7 +272,10 @@ async fn bots_get_the_target_number_and_consume_nothing() {
     assert_eq!(b["leased"], false);
     assert_eq!(b["reason"], "bot");
     assert_eq!(b["number"], "+12345678900");
-    let stats = s.admin("GET", &format!("/api/v1/pools/{pool}/stats"), None).await.json();
+    let stats = s
+        .admin("GET", &format!("/api/v1/pools/{pool}/stats"), None)
+        .await
+        .json();
     assert_eq!(stats["active_sessions"], 0);
     assert_eq!(stats["counters"]["bots"], 1);
     s.shutdown().await;
@@ -254,37 +299,60 @@ async fn numbers_are_added_and_removed_with_drain_or_force() {
     assert_eq!(a["number"], "+15550001001");
     // Leased: removal drains it.
     let r = s
-        .admin("DELETE", &format!("/api/v1/pools/{pool}/numbers/%2B15550001001"), None)
+        .admin(
+            "DELETE",
+            &format!("/api/v1/pools/{pool}/numbers/%2B15550001001"),
+            None,
+        )
         .await;
     assert_eq!(r.status, 200);
     assert_eq!(r.json()["status"], "draining");
-    let p = s.admin("GET", &format!("/api/v1/pools/{pool}"), None).await.json();
+    let p = s
+        .admin("GET", &format!("/api/v1/pools/{pool}"), None)
+        .await
+        .json();
     assert_eq!(p["numbers"][0]["draining"], true);
     // The holder keeps it while browsing...
     let again = s.page_view(a["session_id"].as_str().unwrap()).await.json();
     assert_eq!(again["number"], "+15550001001");
     // ...and it leaves the pool when the lease ends.
     s.clock.advance(1800);
-    let p = s.admin("GET", &format!("/api/v1/pools/{pool}"), None).await.json();
+    let p = s
+        .admin("GET", &format!("/api/v1/pools/{pool}"), None)
+        .await
+        .json();
     assert_eq!(p["numbers_total"], 2);
 
     // Force: a leased number leaves at once.
     let b = s.new_session(&pool, None, "https://shop.example/").await;
     let num = b["number"].as_str().unwrap().replace('+', "%2B");
     let r = s
-        .admin("DELETE", &format!("/api/v1/pools/{pool}/numbers/{num}?force=true"), None)
+        .admin(
+            "DELETE",
+            &format!("/api/v1/pools/{pool}/numbers/{num}?force=true"),
+            None,
+        )
         .await;
     assert_eq!(r.json()["status"], "removed");
-    let p = s.admin("GET", &format!("/api/v1/pools/{pool}"), None).await.json();
+    let p = s
+        .admin("GET", &format!("/api/v1/pools/{pool}"), None)
+        .await
+        .json();
     assert_eq!(p["numbers_total"], 1);
     assert_eq!(p["active_sessions"], 0);
     // A free number leaves at once, and a removed number can join another pool.
     let r = s
-        .admin("DELETE", &format!("/api/v1/pools/{pool}/numbers/{num}"), None)
+        .admin(
+            "DELETE",
+            &format!("/api/v1/pools/{pool}/numbers/{num}"),
+            None,
+        )
         .await;
     assert_eq!(r.status, 404);
     assert_eq!(r.code(), "number_not_found");
-    let other = s.create_pool(&[&b["number"].as_str().unwrap()], json!({})).await;
+    let other = s
+        .create_pool(&[b["number"].as_str().unwrap()], json!({}))
+        .await;
     assert_ne!(other, pool);
     s.shutdown().await;
 }

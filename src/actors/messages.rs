@@ -34,7 +34,9 @@ pub enum PoolError {
         field: &'static str,
         error: crate::engine::NumberError,
     },
-    #[error("origin {0} may not use this pool: it is not the pool's website or one of its subdomains")]
+    #[error(
+        "origin {0} may not use this pool: it is not the pool's website or one of its subdomains"
+    )]
     OriginNotAllowed(String),
 }
 
@@ -139,9 +141,7 @@ impl PoolPatch {
             s.target_number = parse_number("target_number", &v)?;
         }
         if let Some(v) = self.fallback_number {
-            s.fallback_number = v
-                .map(|v| parse_number("fallback_number", &v))
-                .transpose()?;
+            s.fallback_number = v.map(|v| parse_number("fallback_number", &v)).transpose()?;
         }
         if let Some(v) = self.call_flow_id {
             s.call_flow_id = v;
@@ -225,6 +225,9 @@ impl PoolMsg {
     }
 }
 
+/// A pool id with its actor, or the error that makes it unavailable.
+pub type PoolListing = (PoolId, Result<ractor::ActorRef<PoolMsg>, PoolError>);
+
 /// Messages the router handles.
 pub enum RouterMsg {
     /// Forward a request to a pool (the hot path: one lookup, one send).
@@ -236,7 +239,7 @@ pub enum RouterMsg {
     },
     Delete(PoolId, Reply<()>),
     /// Every pool id with its actor, or the error that makes it unavailable.
-    List(RpcReplyPort<Vec<(PoolId, Result<ractor::ActorRef<PoolMsg>, PoolError>)>>),
+    List(RpcReplyPort<Vec<PoolListing>>),
     AddNumbers(PoolId, Vec<PhoneNumber>, Reply<()>),
     RemoveNumber {
         pool: PoolId,

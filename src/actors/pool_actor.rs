@@ -4,7 +4,9 @@
 //! Time comes from the injected clock on every message, and a one-second timer moves
 //! time forward when nobody asks, so expiries happen on time in an idle pool too.
 
-use super::messages::{CallMatch, PoolError, PoolInfo, PoolMsg, RouterMsg, SessionAnswer, SessionView};
+use super::messages::{
+    CallMatch, PoolError, PoolInfo, PoolMsg, RouterMsg, SessionAnswer, SessionView,
+};
 use crate::clock::SharedClock;
 use crate::engine::origin::{origin_allowed, site_host};
 use crate::engine::{AssignKind, Assignment, Holder, Pool, SessionId};
@@ -80,7 +82,9 @@ impl Actor for PoolActor {
                 if let Some(origin) = input.origin.as_deref() {
                     let host = state.site_host.as_deref().unwrap_or_default();
                     if !origin_allowed(origin, host) {
-                        let _ = reply.send(Err(PoolError::OriginNotAllowed(origin.chars().take(100).collect())));
+                        let _ = reply.send(Err(PoolError::OriginNotAllowed(
+                            origin.chars().take(100).collect(),
+                        )));
                         return Ok(());
                     }
                 }
@@ -93,7 +97,12 @@ impl Actor for PoolActor {
                         expires_at: None,
                     }
                 } else {
-                    let a = pool.assign(input.session, SessionId::random(), || input.attribution(), now);
+                    let a = pool.assign(
+                        input.session,
+                        SessionId::random(),
+                        || input.attribution(),
+                        now,
+                    );
                     answer(pool, a)
                 };
                 let _ = reply.send(Ok(answer));
@@ -110,7 +119,9 @@ impl Actor for PoolActor {
                 let _ = reply.send(r);
             }
             PoolMsg::EndSession(session, reply) => {
-                let r = pool.release(session, now).map_err(|_| PoolError::SessionNotFound);
+                let r = pool
+                    .release(session, now)
+                    .map_err(|_| PoolError::SessionNotFound);
                 let _ = reply.send(r);
             }
             PoolMsg::AddNumbers(numbers, reply) => {
@@ -121,7 +132,10 @@ impl Actor for PoolActor {
                 force,
                 reply,
             } => {
-                let _ = reply.send(pool.remove_number(&number, force, now).map_err(PoolError::from));
+                let _ = reply.send(
+                    pool.remove_number(&number, force, now)
+                        .map_err(PoolError::from),
+                );
             }
             PoolMsg::Info {
                 with_numbers,
@@ -137,7 +151,7 @@ impl Actor for PoolActor {
                     pool.advance(now);
                     self.info(pool, false)
                 });
-                let _ = reply.send(r.map_err(PoolError::from));
+                let _ = reply.send(r);
             }
             PoolMsg::Sessions { limit, reply } => {
                 pool.advance(now);
@@ -177,7 +191,8 @@ impl Actor for PoolActor {
         }
         let departed = pool.take_departed();
         if !departed.is_empty() {
-            self.router.send_message(RouterMsg::Departed(self.id, departed))?;
+            self.router
+                .send_message(RouterMsg::Departed(self.id, departed))?;
         }
         Ok(())
     }

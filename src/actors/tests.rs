@@ -61,7 +61,10 @@ async fn assign(r: &ActorRef<RouterMsg>, pool: PoolId) -> Result<SessionAnswer, 
         origin: None,
     };
     match r
-        .call(|reply| RouterMsg::Dispatch(pool, PoolMsg::Assign(input, reply)), T)
+        .call(
+            |reply| RouterMsg::Dispatch(pool, PoolMsg::Assign(input, reply)),
+            T,
+        )
         .await
         .unwrap()
     {
@@ -105,7 +108,10 @@ async fn a_number_belongs_to_at_most_one_pool() {
         CallResult::Success(Err(PoolError::NumberInOtherPool(_, p))) if p == a
     ));
     // Once the pool is deleted, its numbers are free to join another.
-    let del = r.call(|reply| RouterMsg::Delete(a, reply), T).await.unwrap();
+    let del = r
+        .call(|reply| RouterMsg::Delete(a, reply), T)
+        .await
+        .unwrap();
     assert!(matches!(del, CallResult::Success(Ok(()))));
     let add = r
         .call(

@@ -40,17 +40,14 @@ impl Pool {
             }
         }
         for n in numbers {
-            let slot = self.vacant.pop().unwrap_or(self.slots.len() as u32);
-            let entry = Some(Slot {
+            // Never a vacated slot: see `Pool::slots`.
+            let slot = self.slots.len() as u32;
+            self.slots.push(Some(Slot {
                 number: n.clone(),
                 lease: None,
                 last_holder: None,
                 draining: false,
-            });
-            match self.slots.get_mut(slot as usize) {
-                Some(s) => *s = entry,
-                None => self.slots.push(entry),
-            }
+            }));
             self.by_number.insert(n.clone(), slot);
             self.free.push_back(slot);
         }
@@ -98,14 +95,13 @@ impl Pool {
         std::mem::take(&mut self.departed)
     }
 
-    /// Empties a slot for reuse. The caller has taken it out of every queue.
+    /// Empties a slot for good. The caller has taken it out of every queue.
     pub(super) fn vacate(&mut self, slot: u32) {
         if let Some(s) = self.slots.get_mut(slot as usize).and_then(Option::take) {
             self.by_number.remove(&s.number);
             if s.draining {
                 self.departed.push(s.number);
             }
-            self.vacant.push(slot);
         }
     }
 

@@ -37,11 +37,13 @@ impl Pool {
             }
             return Some(Holder::Attributed(lease.session));
         }
+        // A lease is live in [from, until): at `until` it has ended (rule 5: a lease is
+        // gone at its expiry second), so a call in that second is late.
         let holder = match &slot.last_holder {
-            Some(h) if t >= h.from && t <= h.until && known(&h.session) => {
+            Some(h) if t >= h.from && t < h.until && known(&h.session) => {
                 Holder::Attributed(h.session)
             }
-            Some(h) if t > h.until && t - h.until <= window && known(&h.session) => {
+            Some(h) if t >= h.until && t - h.until <= window && known(&h.session) => {
                 Holder::Late(h.session)
             }
             _ => Holder::Nobody,

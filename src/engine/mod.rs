@@ -3,8 +3,8 @@
 
 pub mod inventory;
 pub mod lookup;
-pub mod origin;
 pub mod number;
+pub mod origin;
 pub mod pool;
 pub mod session;
 pub mod settings;

@@ -19,7 +19,9 @@ pub enum NumberError {
     Empty,
     #[error("phone number {0:?} contains characters other than digits, spaces, '+', '-', '.', '(' and ')'")]
     BadCharacter(String),
-    #[error("phone number {0:?} has {1} digits; E.164 allows 8 to 15 after the country code's '+'")]
+    #[error(
+        "phone number {0:?} has {1} digits; E.164 allows 8 to 15 after the country code's '+'"
+    )]
     BadLength(String, usize),
     #[error("phone number {0:?} is a national number that is not North American (10 digits); write it in E.164 form, e.g. +442079460958")]
     NotNormalisable(String),
@@ -145,10 +147,19 @@ mod tests {
         assert_eq!(p(""), Err(NumberError::Empty));
         assert!(matches!(p("call me"), Err(NumberError::BadCharacter(_))));
         assert!(matches!(p("+1234"), Err(NumberError::BadLength(_, 4))));
-        assert!(matches!(p("+1234567890123456"), Err(NumberError::BadLength(_, 16))));
-        assert!(matches!(p("020 7946 0958"), Err(NumberError::NotNormalisable(_))));
+        assert!(matches!(
+            p("+1234567890123456"),
+            Err(NumberError::BadLength(_, 16))
+        ));
+        assert!(matches!(
+            p("020 7946 0958"),
+            Err(NumberError::NotNormalisable(_))
+        ));
         assert!(matches!(p("+0123456789"), Err(NumberError::LeadingZero(_))));
-        assert!(matches!(p("12+34567890"), Err(NumberError::BadCharacter(_))));
+        assert!(matches!(
+            p("12+34567890"),
+            Err(NumberError::BadCharacter(_))
+        ));
     }
 
     #[test]

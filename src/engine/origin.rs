@@ -5,7 +5,11 @@
 pub fn site_host(website_url: &str) -> Option<String> {
     let url = url::Url::parse(website_url).ok()?;
     let host = url.host_str()?.to_ascii_lowercase();
-    Some(host.strip_prefix("www.").map(str::to_string).unwrap_or(host))
+    Some(
+        host.strip_prefix("www.")
+            .map(str::to_string)
+            .unwrap_or(host),
+    )
 }
 
 /// Whether a browser `Origin` (`scheme://host[:port]`) belongs to the site `host`

@@ -118,10 +118,10 @@ pub(super) enum LeaseEnd {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Pool {
     pub(super) settings: PoolSettings,
-    /// The lease slab: one entry per number ever added; `None` once removed, reused by
-    /// the next number added.
+    /// The lease slab: one entry per number ever added; `None` once removed. Slot ids
+    /// are never reused: a session's `last_slot` must not come to mean another number
+    /// (rule 3 would hand that number out as "its old one", out of rule 4's order).
     pub(super) slots: Vec<Option<Slot>>,
-    pub(super) vacant: Vec<u32>,
     pub(super) by_number: HashMap<PhoneNumber, u32>,
     /// Free numbers, longest free first (rule 4).
     pub(super) free: SlotQueue,
@@ -148,7 +148,6 @@ impl Pool {
         Pool {
             settings,
             slots: Vec::new(),
-            vacant: Vec::new(),
             by_number: HashMap::new(),
             free: SlotQueue::default(),
             by_activity: SlotQueue::default(),
@@ -216,6 +215,9 @@ impl Pool {
                 .map_or(now, |l| l.expires_at);
             self.end_lease(slot, ended, LeaseEnd::Expired);
         }
+        // Keep the capacity, not the contents: two pools in the same state must compare
+        // equal (a restored snapshot has an empty scratch).
+        due.clear();
         self.scratch = due;
         self.forget_retired(now);
         now

@@ -53,7 +53,9 @@ pub struct PoolSettings {
 pub enum SettingsError {
     #[error("session_timeout_secs must be between {MIN_SESSION_TIMEOUT_SECS} and {MAX_SESSION_TIMEOUT_SECS}, got {0}")]
     SessionTimeout(u64),
-    #[error("attribution_window_secs must be between 0 and {MAX_ATTRIBUTION_WINDOW_SECS}, got {0}")]
+    #[error(
+        "attribution_window_secs must be between 0 and {MAX_ATTRIBUTION_WINDOW_SECS}, got {0}"
+    )]
     AttributionWindow(u64),
     #[error("name must be 1 to 200 characters")]
     Name,

@@ -96,20 +96,23 @@ impl Pool {
         }
     }
 
-    /// Live leases, oldest activity first, at most `limit`.
+    /// Live leases, oldest activity first (draining numbers, which are not in the
+    /// activity queue, last), at most `limit`.
     pub fn live_sessions(&self, limit: usize) -> Vec<LiveSession<'_>> {
         let mut out = Vec::with_capacity(limit.min(self.leased));
-        for (i, slot) in self.slots.iter().enumerate() {
+        let draining = (0..self.slots.len() as u32)
+            .filter(|&i| self.slot(i).is_some_and(|s| s.draining && s.lease.is_some()));
+        for i in self.by_activity.iter().chain(draining) {
             if out.len() >= limit {
                 break;
             }
-            let Some(lease) = slot.as_ref().and_then(|s| s.lease.as_ref()) else {
+            let Some(lease) = self.slot(i).and_then(|s| s.lease.as_ref()) else {
                 continue;
             };
             if let Some(session) = self.sessions.get(&lease.session) {
                 out.push(LiveSession {
                     session_id: lease.session,
-                    slot: i as u32,
+                    slot: i,
                     expires_at: lease.expires_at,
                     session,
                 });

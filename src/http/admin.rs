@@ -6,9 +6,7 @@ use super::{App, Body};
 use crate::actors::messages::parse_number;
 use crate::actors::{PoolError, PoolInfo, PoolMsg, PoolPatch, RouterMsg};
 use crate::clock::rfc3339;
-use crate::engine::{
-    Attribution, ExhaustionPolicy, PhoneNumber, PoolSettings, PoolStats, Removal,
-};
+use crate::engine::{Attribution, ExhaustionPolicy, PhoneNumber, PoolSettings, PoolStats, Removal};
 use crate::ids::{PoolId, SessionToken};
 use hyper::body::Incoming;
 use hyper::{Request, Response, StatusCode};
@@ -153,7 +151,10 @@ pub async fn create_pool(app: &App, req: Request<Incoming>) -> Result<Response<B
         })
         .await??;
     let info = pool_info(app, id, true).await?;
-    Ok(json_response(StatusCode::CREATED, &PoolView::new(info, true)))
+    Ok(json_response(
+        StatusCode::CREATED,
+        &PoolView::new(info, true),
+    ))
 }
 
 async fn pool_info(app: &App, id: PoolId, with_numbers: bool) -> Result<PoolInfo, ApiError> {
@@ -175,13 +176,18 @@ pub async fn list_pools(app: &App) -> Result<Response<Body>, ApiError> {
                 Ok(info) => serde_json::to_value(PoolView::new(info, false)),
                 Err(e) => Ok(serde_json::json!({"id": id.to_string(), "error": e.code})),
             },
-            Err(e) => Ok(serde_json::json!({"id": id.to_string(), "error": ApiError::from(e).code})),
+            Err(e) => {
+                Ok(serde_json::json!({"id": id.to_string(), "error": ApiError::from(e).code}))
+            }
         };
         views.push(view.map_err(|e| {
             ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string())
         })?);
     }
-    Ok(json_response(StatusCode::OK, &serde_json::json!({ "pools": views })))
+    Ok(json_response(
+        StatusCode::OK,
+        &serde_json::json!({ "pools": views }),
+    ))
 }
 
 /// `GET /api/v1/pools/{id}`
@@ -197,13 +203,16 @@ pub async fn patch_pool(
     req: Request<Incoming>,
 ) -> Result<Response<Body>, ApiError> {
     let patch: PoolPatch = json_body(req, app.settings.max_body_bytes).await?;
-    let info = app.ask_pool(id, |reply| PoolMsg::Update(patch, reply)).await?;
+    let info = app
+        .ask_pool(id, |reply| PoolMsg::Update(patch, reply))
+        .await?;
     Ok(json_response(StatusCode::OK, &PoolView::new(info, false)))
 }
 
 /// `DELETE /api/v1/pools/{id}`
 pub async fn delete_pool(app: &App, id: PoolId) -> Result<Response<Body>, ApiError> {
-    app.ask_router(|reply| RouterMsg::Delete(id, reply)).await??;
+    app.ask_router(|reply| RouterMsg::Delete(id, reply))
+        .await??;
     Ok(empty(StatusCode::NO_CONTENT))
 }
 
@@ -264,7 +273,11 @@ struct SessionJson<'a> {
 }
 
 /// `GET /api/v1/pools/{id}/sessions?limit=N`
-pub async fn list_sessions(app: &App, id: PoolId, limit: usize) -> Result<Response<Body>, ApiError> {
+pub async fn list_sessions(
+    app: &App,
+    id: PoolId,
+    limit: usize,
+) -> Result<Response<Body>, ApiError> {
     let views = app
         .ask_pool(id, |reply| PoolMsg::Sessions { limit, reply })
         .await?;
@@ -297,7 +310,13 @@ pub async fn end_session(app: &App, id: PoolId, token: &str) -> Result<Response<
         .parse()
         .ok()
         .filter(|t: &SessionToken| t.pool == id)
-        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "session_not_found", "session not found"))?;
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "session_not_found",
+                "session not found",
+            )
+        })?;
     app.ask_pool(id, |reply| PoolMsg::EndSession(token.session, reply))
         .await?;
     Ok(empty(StatusCode::NO_CONTENT))

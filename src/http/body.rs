@@ -103,9 +103,18 @@ mod tests {
     #[test]
     fn json_errors_are_classified() {
         assert_eq!(parse_json::<T>(b"").unwrap_err().code, "malformed_json");
-        assert_eq!(parse_json::<T>(b"{\"a\":").unwrap_err().code, "malformed_json");
-        assert_eq!(parse_json::<T>(b"{\"a\":\"x\"}").unwrap_err().code, "invalid_request");
-        assert_eq!(parse_json::<T>(b"{\"a\":1,\"b\":2}").unwrap_err().code, "invalid_request");
+        assert_eq!(
+            parse_json::<T>(b"{\"a\":").unwrap_err().code,
+            "malformed_json"
+        );
+        assert_eq!(
+            parse_json::<T>(b"{\"a\":\"x\"}").unwrap_err().code,
+            "invalid_request"
+        );
+        assert_eq!(
+            parse_json::<T>(b"{\"a\":1,\"b\":2}").unwrap_err().code,
+            "invalid_request"
+        );
         assert_eq!(parse_json::<T>(b"{\"a\":1}").unwrap().a, 1);
     }
 }

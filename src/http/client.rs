@@ -88,7 +88,12 @@ mod tests {
 
     #[test]
     fn known_crawlers_are_bots_and_browsers_are_not() {
-        let m = BotMatcher::new(&DEFAULT_BOTS.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+        let m = BotMatcher::new(
+            &DEFAULT_BOTS
+                .iter()
+                .map(|s| s.to_string())
+                .collect::<Vec<_>>(),
+        );
         for ua in [
             "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
             "Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)",

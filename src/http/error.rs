@@ -95,7 +95,9 @@ impl From<PoolError> for ApiError {
             PoolError::NumberInOtherPool(..) => {
                 Self::new(StatusCode::CONFLICT, "number_in_other_pool", msg)
             }
-            PoolError::Settings(s) => Self::bad_request("invalid_setting", msg).with_field(s.field()),
+            PoolError::Settings(s) => {
+                Self::bad_request("invalid_setting", msg).with_field(s.field())
+            }
             PoolError::InvalidNumber { field, .. } => {
                 Self::bad_request("invalid_number", msg).with_field(field)
             }

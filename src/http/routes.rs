@@ -17,14 +17,23 @@ pub async fn route(app: &App, peer: SocketAddr, req: Request<Incoming>) -> Respo
         .collect();
     let result = match segments.as_slice() {
         ["healthz"] => only(&req, &[Method::GET], || {
-            Ok(json_response(StatusCode::OK, &serde_json::json!({"status": "ok"})))
+            Ok(json_response(
+                StatusCode::OK,
+                &serde_json::json!({"status": "ok"}),
+            ))
         }),
         ["readyz"] => only(&req, &[Method::GET], || {
             let running = app.router.get_status() == ractor::ActorStatus::Running;
             if running && !app.draining.load(std::sync::atomic::Ordering::SeqCst) {
-                Ok(json_response(StatusCode::OK, &serde_json::json!({"status": "ready"})))
+                Ok(json_response(
+                    StatusCode::OK,
+                    &serde_json::json!({"status": "ready"}),
+                ))
             } else {
-                Err(ApiError::unavailable("not_ready", "the server is starting or shutting down"))
+                Err(ApiError::unavailable(
+                    "not_ready",
+                    "the server is starting or shutting down",
+                ))
             }
         }),
         ["api", "v1", "tracking", rest @ ..] => {
@@ -199,7 +208,6 @@ pub fn overloaded() -> Response<Body> {
     ApiError::unavailable("overloaded", "too many requests in flight; retry shortly")
         .into_response()
 }
-
 
 #[cfg(test)]
 mod tests {

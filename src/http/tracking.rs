@@ -88,7 +88,7 @@ fn check_len(field: &'static str, value: &str, max: usize) -> Result<(), ApiErro
     Ok(())
 }
 
-fn header_str<'a>(headers: &'a HeaderMap, name: header::HeaderName) -> Option<&'a str> {
+fn header_str(headers: &HeaderMap, name: header::HeaderName) -> Option<&str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
@@ -137,7 +137,10 @@ pub async fn new_session(
     let answer = app
         .ask_pool(pool, |reply| PoolMsg::Assign(input, reply))
         .await?;
-    Ok(json_response(StatusCode::OK, &SessionReply::new(pool, answer)))
+    Ok(json_response(
+        StatusCode::OK,
+        &SessionReply::new(pool, answer),
+    ))
 }
 
 /// `POST /api/v1/tracking/sessions/{session_id}/pageviews`
@@ -146,9 +149,9 @@ pub async fn page_view(
     token: &str,
     req: Request<Incoming>,
 ) -> Result<Response<Body>, ApiError> {
-    let token: SessionToken = token.parse().map_err(|e| {
-        ApiError::bad_request("invalid_session_id", format!("session_id: {e}"))
-    })?;
+    let token: SessionToken = token
+        .parse()
+        .map_err(|e| ApiError::bad_request("invalid_session_id", format!("session_id: {e}")))?;
     let body: PageView = json_body(req, app.settings.max_public_body_bytes).await?;
     if let Some(u) = &body.page_url {
         check_len("page_url", u, MAX_URL_LEN)?;
@@ -163,7 +166,11 @@ pub async fn page_view(
         .map_err(|e| {
             // To the snippet, a session whose pool is gone is just as unknown.
             if e.code == "pool_not_found" {
-                ApiError::new(StatusCode::NOT_FOUND, "session_not_found", "session not found")
+                ApiError::new(
+                    StatusCode::NOT_FOUND,
+                    "session_not_found",
+                    "session not found",
+                )
             } else {
                 e
             }

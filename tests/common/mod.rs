@@ -42,7 +42,10 @@ impl Reply {
 
     /// The machine-readable error code of an error reply.
     pub fn code(&self) -> String {
-        self.json()["error"]["code"].as_str().unwrap_or_default().to_string()
+        self.json()["error"]["code"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
     }
 }
 
@@ -110,7 +113,10 @@ impl TestServer {
         self.raw(
             method,
             path,
-            &[("authorization", &auth), ("content-type", "application/json")],
+            &[
+                ("authorization", &auth),
+                ("content-type", "application/json"),
+            ],
             body,
         )
         .await
@@ -121,7 +127,10 @@ impl TestServer {
         self.raw(
             method,
             path,
-            &[("user-agent", BROWSER_UA), ("content-type", "application/json")],
+            &[
+                ("user-agent", BROWSER_UA),
+                ("content-type", "application/json"),
+            ],
             body.to_string(),
         )
         .await
@@ -142,7 +151,12 @@ impl TestServer {
             }
         }
         let r = self.admin("POST", "/api/v1/pools", Some(body)).await;
-        assert_eq!(r.status, 201, "create pool: {}", String::from_utf8_lossy(&r.body));
+        assert_eq!(
+            r.status,
+            201,
+            "create pool: {}",
+            String::from_utf8_lossy(&r.body)
+        );
         r.json()["id"].as_str().unwrap().to_string()
     }
 
@@ -153,7 +167,12 @@ impl TestServer {
             body["session_id"] = json!(s);
         }
         let r = self.public("POST", "/api/v1/tracking/sessions", body).await;
-        assert_eq!(r.status, 200, "new session: {}", String::from_utf8_lossy(&r.body));
+        assert_eq!(
+            r.status,
+            200,
+            "new session: {}",
+            String::from_utf8_lossy(&r.body)
+        );
         r.json()
     }
 
