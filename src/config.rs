@@ -1,6 +1,7 @@
 //! Server configuration: built-in defaults, overridden by an optional TOML file,
 //! overridden by flags and their environment variables.
 
+use crate::store::FsyncMode;
 use ipnet::IpNet;
 use serde::Deserialize;
 use std::net::SocketAddr;
@@ -13,8 +14,19 @@ use std::time::Duration;
 pub struct Settings {
     /// Address to listen on.
     pub listen: SocketAddr,
-    /// Folder for the admin token (and, later, the WAL and lock file).
+    /// Folder for the WAL, the admin token and the lock file.
     pub data_dir: PathBuf,
+    /// Folder for snapshots.
+    pub snapshot_dir: PathBuf,
+    /// When a change is acknowledged: after fdatasync (`always`), after the write with
+    /// a sync each second (`everysec`), or after the write (`never`).
+    pub fsync: FsyncMode,
+    /// When snapshots are taken (cron with seconds: `sec min hour day month weekday`).
+    pub snapshot_cron: String,
+    /// Snapshots kept.
+    pub snapshot_retain: usize,
+    /// Size at which a new WAL segment is started.
+    pub wal_segment_bytes: u64,
     /// Requests handled at once; more are answered 503 with `Retry-After`.
     pub max_inflight: usize,
     /// Largest request body accepted on admin endpoints.
@@ -30,6 +42,9 @@ pub struct Settings {
     /// User-Agent substrings (case-insensitive) that mark crawlers and headless tools.
     pub bot_user_agents: Vec<String>,
 }
+
+/// Every minute, at second 0.
+pub const DEFAULT_SNAPSHOT_CRON: &str = "0 * * * * *";
 
 /// Crawlers and headless tools that get the target number and consume nothing.
 /// `curl` and `wget` are deliberately absent so the README walk-through leases numbers.
@@ -71,6 +86,11 @@ impl Default for Settings {
         Settings {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             data_dir: PathBuf::from("./data"),
+            snapshot_dir: PathBuf::from("./snapshots"),
+            fsync: FsyncMode::Always,
+            snapshot_cron: DEFAULT_SNAPSHOT_CRON.to_string(),
+            snapshot_retain: crate::store::snapshot::DEFAULT_RETAIN,
+            wal_segment_bytes: 64 << 20,
             max_inflight: 4096,
             max_body_bytes: 1 << 20,
             max_public_body_bytes: 16 << 10,
@@ -97,9 +117,21 @@ pub struct ServeArgs {
     /// Address to listen on [default: 127.0.0.1:8080].
     #[arg(long, env = "DNID_LISTEN")]
     pub listen: Option<SocketAddr>,
-    /// Folder for the admin token and server state [default: ./data].
+    /// Folder for the WAL, admin token and lock file [default: ./data].
     #[arg(long, env = "DNID_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
+    /// Folder for snapshots [default: ./snapshots].
+    #[arg(long, env = "DNID_SNAPSHOT_DIR")]
+    pub snapshot_dir: Option<PathBuf>,
+    /// When changes are acknowledged: always (after fdatasync), everysec, never [default: always].
+    #[arg(long, env = "DNID_FSYNC", value_enum)]
+    pub fsync: Option<FsyncMode>,
+    /// Snapshot schedule, cron with seconds [default: "0 * * * * *", every minute].
+    #[arg(long, env = "DNID_SNAPSHOT_CRON")]
+    pub snapshot_cron: Option<String>,
+    /// Snapshots kept [default: 24].
+    #[arg(long, env = "DNID_SNAPSHOT_RETAIN")]
+    pub snapshot_retain: Option<usize>,
     /// Requests handled at once; more get 503 + Retry-After [default: 4096].
     #[arg(long, env = "DNID_MAX_INFLIGHT")]
     pub max_inflight: Option<usize>,
@@ -151,6 +183,10 @@ impl ServeArgs {
         take!(
             listen,
             data_dir,
+            snapshot_dir,
+            fsync,
+            snapshot_cron,
+            snapshot_retain,
             max_inflight,
             max_body_bytes,
             max_public_body_bytes,
@@ -162,6 +198,14 @@ impl ServeArgs {
         if s.max_inflight == 0 {
             return Err(ConfigError::Invalid(
                 "max_inflight must be at least 1".into(),
+            ));
+        }
+        if s.snapshot_retain == 0 {
+            return Err(ConfigError::Invalid("snapshot_retain must be at least 1".into()));
+        }
+        if s.wal_segment_bytes < 4096 {
+            return Err(ConfigError::Invalid(
+                "wal_segment_bytes must be at least 4096".into(),
             ));
         }
         if s.request_timeout_ms == 0 {

@@ -12,3 +12,4 @@ pub mod engine;
 pub mod http;
 pub mod ids;
 pub mod server;
+pub mod store;

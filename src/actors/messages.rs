@@ -9,6 +9,8 @@ use crate::engine::{
     PoolSettings, PoolStats, Removal, Session, SessionId, SettingsError,
 };
 use crate::ids::PoolId;
+use crate::store::record::PoolRecord;
+use crate::store::snapshot::PoolImage;
 use ractor::RpcReplyPort;
 use serde::Deserialize;
 
@@ -38,6 +40,9 @@ pub enum PoolError {
         "origin {0} may not use this pool: it is not the pool's website or one of its subdomains"
     )]
     OriginNotAllowed(String),
+    /// The change could not be made durable; nothing was changed.
+    #[error("{0}")]
+    Storage(String),
 }
 
 /// A page load from the tracking snippet.
@@ -167,6 +172,26 @@ pub fn parse_number(field: &'static str, value: &str) -> Result<PhoneNumber, Poo
 
 type Reply<T> = RpcReplyPort<Result<T, PoolError>>;
 
+/// Where the answer to a logged request goes once its record is applied.
+pub enum PendingReply {
+    Session(Reply<SessionAnswer>),
+    Unit(Reply<()>),
+    Removal(Reply<Removal>),
+    Info(Reply<PoolInfo>),
+}
+
+impl PendingReply {
+    pub fn fail(self, err: PoolError) {
+        // The asker may have timed out and gone: nothing to do then.
+        match self {
+            PendingReply::Session(r) => drop(r.send(Err(err))),
+            PendingReply::Unit(r) => drop(r.send(Err(err))),
+            PendingReply::Removal(r) => drop(r.send(Err(err))),
+            PendingReply::Info(r) => drop(r.send(Err(err))),
+        }
+    }
+}
+
 /// Messages a pool actor handles.
 pub enum PoolMsg {
     Assign(AssignInput, Reply<SessionAnswer>),
@@ -197,6 +222,17 @@ pub enum PoolMsg {
         at: u64,
         reply: Reply<CallMatch>,
     },
+    /// A logged record is durable (or failed): apply it and answer.
+    Committed {
+        record: PoolRecord,
+        reply: PendingReply,
+        result: Result<u64, crate::store::WalError>,
+    },
+    /// A consistent copy of the pool for a snapshot taken at WAL position `barrier`.
+    Snapshot {
+        barrier: u64,
+        reply: Reply<PoolImage>,
+    },
     /// Moves the pool's time forward (sent every second by the actor's own timer).
     Tick,
     /// Fails the actor, to test supervision.
@@ -218,6 +254,8 @@ impl PoolMsg {
             PoolMsg::Info { reply, .. } | PoolMsg::Update(_, reply) => send(reply, err),
             PoolMsg::Sessions { reply, .. } => send(reply, err),
             PoolMsg::Lookup { reply, .. } => send(reply, err),
+            PoolMsg::Committed { reply, .. } => reply.fail(err),
+            PoolMsg::Snapshot { reply, .. } => send(reply, err),
             PoolMsg::Tick => {}
             #[cfg(test)]
             PoolMsg::Crash => {}
@@ -251,4 +289,7 @@ pub enum RouterMsg {
     FindNumber(PhoneNumber, RpcReplyPort<Option<PoolId>>),
     /// Sent by a pool when drained numbers have left it.
     Departed(PoolId, Vec<PhoneNumber>),
+    /// For a snapshot at WAL position `barrier`: the router's covered position and
+    /// every pool's actor. Fails if a pool is unavailable (its state would be missing).
+    Snapshot(u64, RpcReplyPort<Result<(u64, Vec<(PoolId, ractor::ActorRef<PoolMsg>)>), PoolError>>),
 }

@@ -4,6 +4,7 @@
 pub mod messages;
 pub mod pool_actor;
 pub mod router;
+pub mod snapshots;
 
 #[cfg(test)]
 mod tests;

@@ -1,16 +1,27 @@
 //! `PoolActor`: owns one engine [`Pool`] and answers its requests in order.
 //!
 //! The pool is only ever touched from this actor's handler, so it needs no lock.
-//! Time comes from the injected clock on every message, and a one-second timer moves
-//! time forward when nobody asks, so expiries happen on time in an idle pool too.
+//! Every change is logged before it is applied: the actor turns a request into a
+//! [`PoolRecord`], hands it to the WAL writer, and applies it — and answers — when the
+//! writer reports it durable ([`PoolMsg::Committed`]). Completions arrive in log order,
+//! so the pool in memory is always the replay of the log.
+//!
+//! Time: every record is stamped with a clock reading that never goes backwards. A
+//! one-second timer (and read requests) move the pool's time forward only while no
+//! record is in flight, so a record is never applied at a time earlier than the pool
+//! has already reached — which is what makes replay land on the same state.
 
 use super::messages::{
-    CallMatch, PoolError, PoolInfo, PoolMsg, RouterMsg, SessionAnswer, SessionView,
+    CallMatch, PendingReply, PoolError, PoolInfo, PoolMsg, RouterMsg, SessionAnswer, SessionView,
 };
 use crate::clock::SharedClock;
 use crate::engine::origin::{origin_allowed, site_host};
 use crate::engine::{AssignKind, Assignment, Holder, Pool, SessionId};
 use crate::ids::PoolId;
+use crate::store::codec::encode_pool_record;
+use crate::store::record::{Applied, PoolRecord};
+use crate::store::snapshot::PoolImage;
+use crate::store::Wal;
 use ractor::{Actor, ActorProcessingErr, ActorRef};
 use std::time::Duration;
 use tokio::task::JoinHandle;
@@ -23,6 +34,13 @@ pub struct PoolActor {
     pub clock: SharedClock,
     /// Told when drained numbers leave, so it can release their ownership.
     pub router: ActorRef<RouterMsg>,
+    pub wal: Wal,
+}
+
+/// Startup inputs: the pool (new, or recovered) and the last record applied to it.
+pub struct PoolArgs {
+    pub pool: Pool,
+    pub applied_seq: u64,
 }
 
 pub struct PoolState {
@@ -30,22 +48,47 @@ pub struct PoolState {
     /// The website's host, parsed once per settings change for the origin check.
     site_host: Option<String>,
     ticker: Option<JoinHandle<()>>,
+    /// Records handed to the WAL and not yet applied.
+    in_flight: usize,
+    /// The sequence number of the last record applied.
+    applied_seq: u64,
+    /// The latest time stamped on a record or used to advance the pool.
+    last_stamp: u64,
+}
+
+impl PoolState {
+    /// A clock reading that never goes backwards.
+    fn stamp(&mut self, clock: &SharedClock) -> u64 {
+        self.last_stamp = self.last_stamp.max(clock.now()).max(self.pool.now());
+        self.last_stamp
+    }
+
+    /// Moves the pool's time forward, unless records are in flight (they will).
+    fn advance_if_idle(&mut self, clock: &SharedClock) {
+        if self.in_flight == 0 {
+            let now = self.stamp(clock);
+            self.pool.advance(now);
+        }
+    }
 }
 
 impl Actor for PoolActor {
     type Msg = PoolMsg;
     type State = PoolState;
-    type Arguments = Pool;
+    type Arguments = PoolArgs;
 
     async fn pre_start(
         &self,
         _myself: ActorRef<PoolMsg>,
-        pool: Pool,
+        args: PoolArgs,
     ) -> Result<PoolState, ActorProcessingErr> {
         Ok(PoolState {
-            site_host: site_host(&pool.settings().website_url),
-            pool,
+            site_host: site_host(&args.pool.settings().website_url),
+            last_stamp: args.pool.now(),
+            pool: args.pool,
             ticker: None,
+            in_flight: 0,
+            applied_seq: args.applied_seq,
         })
     }
 
@@ -71,90 +114,126 @@ impl Actor for PoolActor {
 
     async fn handle(
         &self,
-        _myself: ActorRef<PoolMsg>,
+        myself: ActorRef<PoolMsg>,
         msg: PoolMsg,
         state: &mut PoolState,
     ) -> Result<(), ActorProcessingErr> {
-        let now = self.clock.now();
-        let pool = &mut state.pool;
         match msg {
             PoolMsg::Assign(input, reply) => {
                 if let Some(origin) = input.origin.as_deref() {
                     let host = state.site_host.as_deref().unwrap_or_default();
                     if !origin_allowed(origin, host) {
-                        let _ = reply.send(Err(PoolError::OriginNotAllowed(
-                            origin.chars().take(100).collect(),
-                        )));
+                        let origin = origin.chars().take(100).collect();
+                        let _ = reply.send(Err(PoolError::OriginNotAllowed(origin)));
                         return Ok(());
                     }
                 }
-                let answer = if input.bot {
-                    pool.bot(now);
-                    SessionAnswer {
+                if input.bot {
+                    // Bots change nothing but a counter: answered now, not logged.
+                    let now = if state.in_flight == 0 {
+                        state.stamp(&self.clock)
+                    } else {
+                        state.pool.now()
+                    };
+                    state.pool.bot(now);
+                    let _ = reply.send(Ok(SessionAnswer {
                         session: input.session.unwrap_or_else(SessionId::random),
                         kind: AssignKind::Bot,
-                        number: Some(pool.settings().target_number.clone()),
+                        number: Some(state.pool.settings().target_number.clone()),
                         expires_at: None,
-                    }
-                } else {
-                    let a = pool.assign(
-                        input.session,
-                        SessionId::random(),
-                        || input.attribution(),
-                        now,
-                    );
-                    answer(pool, a)
+                    }));
+                    return Ok(());
+                }
+                let at = state.stamp(&self.clock);
+                let known = input
+                    .session
+                    .filter(|s| state.pool.retains_session(s, at));
+                let record = PoolRecord::Assign {
+                    session: known,
+                    fresh: SessionId::random(),
+                    attribution: known.is_none().then(|| input.attribution()),
+                    at,
                 };
-                let _ = reply.send(Ok(answer));
+                self.log(&myself, state, record, PendingReply::Session(reply));
             }
             PoolMsg::PageView {
                 session,
                 heartbeat,
                 reply,
             } => {
-                let r = pool
-                    .page_view(session, !heartbeat, now)
-                    .map(|a| answer(pool, a))
-                    .map_err(|_| PoolError::SessionNotFound);
-                let _ = reply.send(r);
+                let at = state.stamp(&self.clock);
+                if !state.pool.retains_session(&session, at) {
+                    let _ = reply.send(Err(PoolError::SessionNotFound));
+                    return Ok(());
+                }
+                let record = PoolRecord::PageView {
+                    session,
+                    counts_page: !heartbeat,
+                    at,
+                };
+                self.log(&myself, state, record, PendingReply::Session(reply));
             }
             PoolMsg::EndSession(session, reply) => {
-                let r = pool
-                    .release(session, now)
-                    .map_err(|_| PoolError::SessionNotFound);
-                let _ = reply.send(r);
+                let at = state.stamp(&self.clock);
+                if !state.pool.retains_session(&session, at) {
+                    let _ = reply.send(Err(PoolError::SessionNotFound));
+                    return Ok(());
+                }
+                let record = PoolRecord::Release { session, at };
+                self.log(&myself, state, record, PendingReply::Unit(reply));
             }
             PoolMsg::AddNumbers(numbers, reply) => {
-                let _ = reply.send(pool.add_numbers(&numbers, now).map_err(PoolError::from));
+                let at = state.stamp(&self.clock);
+                let record = PoolRecord::AddNumbers { numbers, at };
+                self.log(&myself, state, record, PendingReply::Unit(reply));
             }
             PoolMsg::RemoveNumber {
                 number,
                 force,
                 reply,
             } => {
-                let _ = reply.send(
-                    pool.remove_number(&number, force, now)
-                        .map_err(PoolError::from),
-                );
+                let at = state.stamp(&self.clock);
+                let record = PoolRecord::RemoveNumber { number, force, at };
+                self.log(&myself, state, record, PendingReply::Removal(reply));
+            }
+            PoolMsg::Update(patch, reply) => match patch.apply(state.pool.settings().clone()) {
+                Ok(settings) => {
+                    let at = state.stamp(&self.clock);
+                    let record = PoolRecord::Update { settings, at };
+                    self.log(&myself, state, record, PendingReply::Info(reply));
+                }
+                Err(e) => {
+                    let _ = reply.send(Err(e));
+                }
+            },
+            PoolMsg::Committed {
+                record,
+                reply,
+                result,
+            } => {
+                state.in_flight -= 1;
+                match result {
+                    Ok(seq) => {
+                        state.applied_seq = seq;
+                        let applied = record.apply(&mut state.pool);
+                        if matches!(applied, Applied::Updated) {
+                            state.site_host = site_host(&state.pool.settings().website_url);
+                        }
+                        self.answer(state, applied, reply);
+                    }
+                    Err(e) => reply.fail(PoolError::Storage(e.to_string())),
+                }
             }
             PoolMsg::Info {
                 with_numbers,
                 reply,
             } => {
-                pool.advance(now);
-                let _ = reply.send(Ok(self.info(pool, with_numbers)));
-            }
-            PoolMsg::Update(patch, reply) => {
-                let r = patch.apply(pool.settings().clone()).map(|s| {
-                    state.site_host = site_host(&s.website_url);
-                    pool.set_settings(s);
-                    pool.advance(now);
-                    self.info(pool, false)
-                });
-                let _ = reply.send(r);
+                state.advance_if_idle(&self.clock);
+                let _ = reply.send(Ok(self.info(&state.pool, with_numbers)));
             }
             PoolMsg::Sessions { limit, reply } => {
-                pool.advance(now);
+                state.advance_if_idle(&self.clock);
+                let pool = &state.pool;
                 let views = pool
                     .live_sessions(limit)
                     .into_iter()
@@ -170,7 +249,8 @@ impl Actor for PoolActor {
                 let _ = reply.send(Ok(views));
             }
             PoolMsg::Lookup { number, at, reply } => {
-                pool.advance(now);
+                state.advance_if_idle(&self.clock);
+                let pool = &state.pool;
                 let holder = pool.who_held(&number, at).unwrap_or(Holder::Nobody);
                 let ids: Vec<SessionId> = match &holder {
                     Holder::Attributed(a) | Holder::Late(a) => vec![*a],
@@ -183,13 +263,25 @@ impl Actor for PoolActor {
                     .collect();
                 let _ = reply.send(Ok(CallMatch { holder, sessions }));
             }
-            PoolMsg::Tick => {
-                pool.advance(now);
+            PoolMsg::Snapshot { barrier, reply } => {
+                // With nothing in flight, every record of this pool logged before the
+                // barrier has been applied, so the copy covers up to the barrier.
+                let covered_seq = if state.in_flight == 0 {
+                    state.applied_seq.max(barrier)
+                } else {
+                    state.applied_seq
+                };
+                let _ = reply.send(Ok(PoolImage {
+                    id: self.id,
+                    covered_seq,
+                    pool: state.pool.clone(),
+                }));
             }
+            PoolMsg::Tick => state.advance_if_idle(&self.clock),
             #[cfg(test)]
             PoolMsg::Crash => panic!("crash requested by a test"),
         }
-        let departed = pool.take_departed();
+        let departed = state.pool.take_departed();
         if !departed.is_empty() {
             self.router
                 .send_message(RouterMsg::Departed(self.id, departed))?;
@@ -199,6 +291,66 @@ impl Actor for PoolActor {
 }
 
 impl PoolActor {
+    /// Hands `record` to the WAL; it is applied and answered on `Committed`.
+    fn log(
+        &self,
+        myself: &ActorRef<PoolMsg>,
+        state: &mut PoolState,
+        record: PoolRecord,
+        reply: PendingReply,
+    ) {
+        let bytes = match encode_pool_record(self.id, &record) {
+            Ok(b) => b,
+            Err(e) => {
+                reply.fail(PoolError::Storage(e.to_string()));
+                return;
+            }
+        };
+        state.in_flight += 1;
+        let me = myself.clone();
+        self.wal.append(
+            bytes,
+            Box::new(move |result| {
+                // If the actor is gone, so is the asker's reply port: nothing to do.
+                let _ = me.send_message(PoolMsg::Committed {
+                    record,
+                    reply,
+                    result,
+                });
+            }),
+        );
+    }
+
+    fn answer(&self, state: &PoolState, applied: Applied, reply: PendingReply) {
+        let pool = &state.pool;
+        match (applied, reply) {
+            (Applied::Assigned(a), PendingReply::Session(r)) => {
+                let _ = r.send(Ok(answer(pool, a)));
+            }
+            (Applied::PageView(a), PendingReply::Session(r)) => {
+                let _ = r.send(
+                    a.map(|a| answer(pool, a))
+                        .map_err(|_| PoolError::SessionNotFound),
+                );
+            }
+            (Applied::Released(x), PendingReply::Unit(r)) => {
+                let _ = r.send(x.map_err(|_| PoolError::SessionNotFound));
+            }
+            (Applied::Added(x), PendingReply::Unit(r)) => {
+                let _ = r.send(x.map_err(PoolError::from));
+            }
+            (Applied::Removed(x), PendingReply::Removal(r)) => {
+                let _ = r.send(x.map_err(PoolError::from));
+            }
+            (Applied::Updated, PendingReply::Info(r)) => {
+                let _ = r.send(Ok(self.info(pool, false)));
+            }
+            (_, reply) => reply.fail(PoolError::Storage(
+                "internal: a record's outcome did not match its request".into(),
+            )),
+        }
+    }
+
     fn info(&self, pool: &Pool, with_numbers: bool) -> PoolInfo {
         PoolInfo {
             id: self.id,

@@ -3,7 +3,12 @@
 //! pool (design §2 rule 8).
 
 use super::messages::{PoolError, PoolMsg, RouterMsg};
-use super::pool_actor::PoolActor;
+use super::pool_actor::{PoolActor, PoolArgs};
+use crate::store::codec::encode_record;
+use crate::store::record::{RouterRecord, WalRecord};
+use crate::store::recovery::RecoveredPool;
+use crate::store::Wal;
+use std::collections::BTreeMap;
 use crate::clock::SharedClock;
 use crate::engine::{PhoneNumber, Pool, Removal};
 use crate::ids::PoolId;
@@ -16,6 +21,15 @@ pub struct RouterActor {
     pub clock: SharedClock,
     /// How long the router waits for a pool during an admin change.
     pub request_timeout: Duration,
+    pub wal: Wal,
+}
+
+/// Startup inputs: the pools recovered from disk.
+#[derive(Default)]
+pub struct RouterArgs {
+    pub pools: BTreeMap<PoolId, RecoveredPool>,
+    /// The sequence number of the last pool creation or deletion applied.
+    pub router_seq: u64,
 }
 
 /// A pool as the router knows it.
@@ -32,19 +46,34 @@ pub struct RouterState {
     by_actor: HashMap<ActorId, PoolId>,
     /// Which pool each tracking number belongs to, draining numbers included.
     owners: HashMap<PhoneNumber, PoolId>,
+    /// The sequence number of the last pool creation or deletion applied.
+    router_seq: u64,
 }
 
 impl Actor for RouterActor {
     type Msg = RouterMsg;
     type State = RouterState;
-    type Arguments = ();
+    type Arguments = RouterArgs;
 
     async fn pre_start(
         &self,
-        _myself: ActorRef<RouterMsg>,
-        _args: (),
+        myself: ActorRef<RouterMsg>,
+        args: RouterArgs,
     ) -> Result<RouterState, ActorProcessingErr> {
-        Ok(RouterState::default())
+        let mut state = RouterState {
+            router_seq: args.router_seq,
+            ..Default::default()
+        };
+        for (id, p) in args.pools {
+            let numbers: Vec<PhoneNumber> = p.pool.numbers().map(|(n, _, _)| n.clone()).collect();
+            self.spawn_pool(&myself, &mut state, id, p.pool, p.applied_seq)
+                .await
+                .map_err(|e| format!("cannot start recovered pool {id}: {e}"))?;
+            for n in numbers {
+                state.owners.insert(n, id);
+            }
+        }
+        Ok(state)
     }
 
     async fn handle(
@@ -64,18 +93,19 @@ impl Actor for RouterActor {
                 let _ = reply.send(r);
             }
             RouterMsg::Delete(id, reply) => {
-                let r = match state.pools.remove(&id) {
-                    Some(entry) => {
-                        if let PoolEntry::Running(actor) = entry {
-                            state.by_actor.remove(&actor.get_id());
-                            actor.stop(Some("pool deleted".into()));
-                        }
-                        state.owners.retain(|_, owner| *owner != id);
-                        Ok(())
-                    }
-                    None => Err(PoolError::PoolNotFound(id)),
-                };
+                let r = self.delete(state, id).await;
                 let _ = reply.send(r);
+            }
+            RouterMsg::Snapshot(barrier, reply) => {
+                // Router changes are applied only once durable and one at a time, so
+                // every one logged before the barrier is reflected here.
+                let covered = state.router_seq.max(barrier);
+                let pools: Result<Vec<_>, PoolError> = state
+                    .pools
+                    .iter()
+                    .map(|(id, e)| state.entry_ref(*id, e).map(|a| (*id, a)))
+                    .collect();
+                let _ = reply.send(pools.map(|p| (covered, p)));
             }
             RouterMsg::List(reply) => {
                 let mut list: Vec<_> = state
@@ -195,14 +225,66 @@ impl RouterActor {
             id = PoolId::random();
         }
         state.check_unowned(id, &numbers)?;
-        let mut pool = Pool::new(settings, self.clock.now());
-        pool.add_numbers(&numbers, self.clock.now())?;
+        let at = self.clock.now();
+        let mut pool = Pool::new(settings.clone(), at);
+        pool.add_numbers(&numbers, at)?;
+        let record = RouterRecord::CreatePool {
+            id,
+            settings,
+            numbers,
+            at,
+        };
+        let seq = self.log(record.clone()).await?;
+        state.router_seq = seq;
+        self.spawn_pool(myself, state, id, pool, seq).await?;
+        if let RouterRecord::CreatePool { numbers, .. } = record {
+            for n in numbers {
+                state.owners.insert(n, id);
+            }
+        }
+        Ok(id)
+    }
+
+    async fn delete(&self, state: &mut RouterState, id: PoolId) -> Result<(), PoolError> {
+        if !state.pools.contains_key(&id) {
+            return Err(PoolError::PoolNotFound(id));
+        }
+        let at = self.clock.now();
+        state.router_seq = self.log(RouterRecord::DeletePool { id, at }).await?;
+        if let Some(PoolEntry::Running(actor)) = state.pools.remove(&id) {
+            state.by_actor.remove(&actor.get_id());
+            actor.stop(Some("pool deleted".into()));
+        }
+        state.owners.retain(|_, owner| *owner != id);
+        Ok(())
+    }
+
+    /// Logs a router record and waits until it is durable.
+    async fn log(&self, record: RouterRecord) -> Result<u64, PoolError> {
+        let bytes = encode_record(&WalRecord::Router(record))
+            .map_err(|e| PoolError::Storage(e.to_string()))?;
+        self.wal
+            .append_durable(bytes)
+            .await
+            .map_err(|e| PoolError::Storage(e.to_string()))
+    }
+
+    async fn spawn_pool(
+        &self,
+        myself: &ActorRef<RouterMsg>,
+        state: &mut RouterState,
+        id: PoolId,
+        pool: Pool,
+        applied_seq: u64,
+    ) -> Result<(), PoolError> {
         let actor = PoolActor {
             id,
             clock: self.clock.clone(),
             router: myself.clone(),
+            wal: self.wal.clone(),
         };
-        let (pool_ref, _) = Actor::spawn_linked(None, actor, pool, myself.get_cell())
+        let args = PoolArgs { pool, applied_seq };
+        let (pool_ref, _) = Actor::spawn_linked(None, actor, args, myself.get_cell())
             .await
             .map_err(|e| {
                 tracing::error!(pool = %id, error = %e, "could not start pool actor");
@@ -210,10 +292,7 @@ impl RouterActor {
             })?;
         state.by_actor.insert(pool_ref.get_id(), id);
         state.pools.insert(id, PoolEntry::Running(pool_ref));
-        for n in numbers {
-            state.owners.insert(n, id);
-        }
-        Ok(id)
+        Ok(())
     }
 
     async fn add_numbers(

@@ -17,16 +17,34 @@ fn n(s: &str) -> PhoneNumber {
 
 async fn router() -> (ActorRef<RouterMsg>, ManualClock) {
     let clock = ManualClock::new(1_000_000);
+    let dir = tempfile::tempdir().unwrap().keep();
+    let wal = crate::store::Wal::start(
+        crate::store::wal::WalOptions {
+            dir,
+            mode: crate::store::FsyncMode::Never,
+            segment_bytes: 1 << 20,
+            fs: Arc::new(crate::store::fs::RealFs),
+        },
+        crate::store::wal::WalStart {
+            next_seq: 1,
+            tail: None,
+            segments: vec![],
+        },
+    )
+    .unwrap();
     let (r, _) = Actor::spawn(
         None,
         RouterActor {
             clock: Arc::new(clock.clone()),
             request_timeout: Duration::from_secs(5),
+            wal: wal.wal(),
         },
-        (),
+        Default::default(),
     )
     .await
     .unwrap();
+    // The writer thread lives as long as the test process.
+    std::mem::forget(wal);
     (r, clock)
 }
 

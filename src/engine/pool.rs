@@ -272,6 +272,18 @@ impl Pool {
         Ok(self.touch(session, counts_page, AssignKind::Renewed, now))
     }
 
+    /// Whether `id` is a session this pool will still know at time `now` (advancing
+    /// to `now` would not forget it). Lets a caller decide, before logging a request,
+    /// whether it is about a known session.
+    pub fn retains_session(&self, id: &SessionId, now: u64) -> bool {
+        self.sessions.get(id).is_some_and(|s| {
+            s.slot.is_some()
+                || s.ended_at.is_none_or(|e| {
+                    now.saturating_sub(e) <= self.settings.attribution_window_secs
+                })
+        })
+    }
+
     /// A crawler asked (rule 7): nothing is leased; only counted.
     pub fn bot(&mut self, now: u64) -> AssignKind {
         self.advance(now);

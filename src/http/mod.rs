@@ -34,6 +34,7 @@ pub struct App {
     pub token: AdminToken,
     pub settings: Settings,
     pub bots: client::BotMatcher,
+    pub snapshots: std::sync::Arc<crate::actors::snapshots::Snapshotter>,
     /// Set when shutdown begins: `/readyz` turns 503 so balancers stop sending.
     pub draining: std::sync::atomic::AtomicBool,
 }

@@ -59,6 +59,7 @@ impl TestServer {
         let mut settings = Settings {
             listen: "127.0.0.1:0".parse().unwrap(),
             data_dir: data_dir.path().to_path_buf(),
+            snapshot_dir: data_dir.path().join("snapshots"),
             ..Settings::default()
         };
         configure(&mut settings);
