@@ -266,6 +266,10 @@ impl PoolMsg {
 /// A pool id with its actor, or the error that makes it unavailable.
 pub type PoolListing = (PoolId, Result<ractor::ActorRef<PoolMsg>, PoolError>);
 
+/// The router's part of a snapshot: the WAL position its pool set covers, and every
+/// pool's actor.
+pub type SnapshotPlan = (u64, Vec<(PoolId, ractor::ActorRef<PoolMsg>)>);
+
 /// Messages the router handles.
 pub enum RouterMsg {
     /// Forward a request to a pool (the hot path: one lookup, one send).
@@ -291,5 +295,5 @@ pub enum RouterMsg {
     Departed(PoolId, Vec<PhoneNumber>),
     /// For a snapshot at WAL position `barrier`: the router's covered position and
     /// every pool's actor. Fails if a pool is unavailable (its state would be missing).
-    Snapshot(u64, RpcReplyPort<Result<(u64, Vec<(PoolId, ractor::ActorRef<PoolMsg>)>), PoolError>>),
+    Snapshot(u64, Reply<SnapshotPlan>),
 }
