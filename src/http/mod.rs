@@ -8,6 +8,7 @@ pub mod client;
 pub mod error;
 pub mod routes;
 pub mod server;
+pub mod snapshots;
 pub mod snippet;
 pub mod tracking;
 

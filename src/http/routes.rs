@@ -87,6 +87,11 @@ async fn admin_route(
             Method::GET => admin::list_pools(app).await,
             _ => Err(not_allowed()),
         },
+        ["snapshots"] => match method {
+            Method::POST => super::snapshots::create(app).await,
+            Method::GET => super::snapshots::list(app).await,
+            _ => Err(not_allowed()),
+        },
         ["pools", id] => {
             let id = admin::parse_pool_id(id)?;
             match method {

@@ -1,0 +1,1 @@
+//! Operator commands: `dnid snapshot …`, `dnid restore`, `dnid wal …`.
