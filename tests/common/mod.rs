@@ -56,6 +56,17 @@ impl TestServer {
 
     pub async fn start_with(configure: impl FnOnce(&mut Settings)) -> Self {
         let data_dir = tempfile::tempdir().expect("temp dir");
+        Self::start_in(data_dir, ManualClock::new(T0), configure)
+            .await
+            .expect("server starts")
+    }
+
+    /// Starts on an existing data folder (its snapshots in `<dir>/snapshots`).
+    pub async fn start_in(
+        data_dir: tempfile::TempDir,
+        clock: ManualClock,
+        configure: impl FnOnce(&mut Settings),
+    ) -> Result<Self, dnid::server::StartError> {
         let mut settings = Settings {
             listen: "127.0.0.1:0".parse().unwrap(),
             data_dir: data_dir.path().to_path_buf(),
@@ -63,19 +74,44 @@ impl TestServer {
             ..Settings::default()
         };
         configure(&mut settings);
-        let clock = ManualClock::new(T0);
-        let server = Server::start(settings, Arc::new(clock.clone()), Some(TOKEN.into()))
-            .await
-            .expect("server starts");
+        let server = Server::start(settings, Arc::new(clock.clone()), Some(TOKEN.into())).await?;
         let addr = server.local_addr();
-        TestServer {
+        Ok(TestServer {
             addr,
             base: format!("http://{addr}"),
             clock,
             data_dir,
             server: Some(server),
             client: Client::builder(TokioExecutor::new()).build_http(),
+        })
+    }
+
+    /// Shuts down cleanly and starts again on the same data folder and clock.
+    pub async fn restart(mut self) -> Self {
+        if let Some(s) = self.server.take() {
+            s.shutdown().await;
         }
+        let TestServer {
+            data_dir, clock, ..
+        } = self;
+        Self::start_in(data_dir, clock, |_| {})
+            .await
+            .expect("server restarts")
+    }
+
+    /// Stops the server and hands back its data folder and clock.
+    pub async fn stop(mut self) -> (tempfile::TempDir, ManualClock) {
+        if let Some(s) = self.server.take() {
+            s.shutdown().await;
+        }
+        let TestServer {
+            data_dir, clock, ..
+        } = self;
+        (data_dir, clock)
+    }
+
+    pub fn server(&self) -> &Server {
+        self.server.as_ref().expect("running")
     }
 
     /// Any request, with full control of the headers.
