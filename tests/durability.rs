@@ -13,14 +13,27 @@ async fn visible_state(s: &TestServer) -> Value {
     let mut out = serde_json::Map::new();
     for p in list["pools"].as_array().unwrap() {
         let id = p["id"].as_str().unwrap();
-        let pool = s.admin("GET", &format!("/api/v1/pools/{id}"), None).await.json();
-        let sessions = s
-            .admin("GET", &format!("/api/v1/pools/{id}/sessions?limit=10000"), None)
+        let pool = s
+            .admin("GET", &format!("/api/v1/pools/{id}"), None)
             .await
             .json();
-        let mut stats = s.admin("GET", &format!("/api/v1/pools/{id}/stats"), None).await.json();
+        let sessions = s
+            .admin(
+                "GET",
+                &format!("/api/v1/pools/{id}/sessions?limit=10000"),
+                None,
+            )
+            .await
+            .json();
+        let mut stats = s
+            .admin("GET", &format!("/api/v1/pools/{id}/stats"), None)
+            .await
+            .json();
         stats.as_object_mut().unwrap().remove("at");
-        out.insert(id.into(), json!({"pool": pool, "sessions": sessions, "stats": stats}));
+        out.insert(
+            id.into(),
+            json!({"pool": pool, "sessions": sessions, "stats": stats}),
+        );
     }
     Value::Object(out)
 }
@@ -36,7 +49,11 @@ async fn busy_pool(s: &TestServer, series: u32) -> (String, Vec<String>) {
     let mut sids = Vec::new();
     for i in 0..25 {
         let a = s
-            .new_session(&pool, None, &format!("https://shop.example/?utm_source=s{i}&gclid=g{i}"))
+            .new_session(
+                &pool,
+                None,
+                &format!("https://shop.example/?utm_source=s{i}&gclid=g{i}"),
+            )
             .await;
         sids.push(a["session_id"].as_str().unwrap().to_string());
         s.clock.advance(7);
@@ -44,8 +61,12 @@ async fn busy_pool(s: &TestServer, series: u32) -> (String, Vec<String>) {
     for sid in sids.iter().step_by(3) {
         s.page_view(sid).await;
     }
-    s.admin("DELETE", &format!("/api/v1/pools/{pool}/numbers/%2B1555{series:03}0003"), None)
-        .await;
+    s.admin(
+        "DELETE",
+        &format!("/api/v1/pools/{pool}/numbers/%2B1555{series:03}0003"),
+        None,
+    )
+    .await;
     s.clock.advance(100);
     (pool, sids)
 }
@@ -54,14 +75,19 @@ async fn busy_pool(s: &TestServer, series: u32) -> (String, Vec<String>) {
 async fn a_restart_recovers_every_pool_lease_and_session() {
     let s = TestServer::start().await;
     let (pool, sids) = busy_pool(&s, 1).await;
-    let other = s.create_pool(&["+15559990001"], json!({"name": "Other"})).await;
-    s.admin("DELETE", &format!("/api/v1/pools/{other}"), None).await;
+    let other = s
+        .create_pool(&["+15559990001"], json!({"name": "Other"}))
+        .await;
+    s.admin("DELETE", &format!("/api/v1/pools/{other}"), None)
+        .await;
     let before = visible_state(&s).await;
     let s = s.restart().await;
     assert_eq!(visible_state(&s).await, before);
     // And it carries on: a live session keeps its number after the restart.
     let last = sids.last().unwrap();
-    let again = s.new_session(&pool, Some(last), "https://shop.example/").await;
+    let again = s
+        .new_session(&pool, Some(last), "https://shop.example/")
+        .await;
     assert_eq!(again["result"], "sticky");
     s.shutdown().await;
 }
@@ -114,7 +140,11 @@ async fn a_corrupt_newest_snapshot_falls_back_to_the_older_one_and_a_longer_wal(
     let report = s.server().recovery();
     assert_eq!(report.snapshot.as_ref(), Some(&files[0]));
     assert_eq!(report.skipped_snapshots.len(), 1);
-    assert!(report.skipped_snapshots[0].contains("checksum"), "{:?}", report.skipped_snapshots);
+    assert!(
+        report.skipped_snapshots[0].contains("checksum"),
+        "{:?}",
+        report.skipped_snapshots
+    );
     assert_eq!(visible_state(&s).await, before);
     s.shutdown().await;
 }
@@ -122,17 +152,26 @@ async fn a_corrupt_newest_snapshot_falls_back_to_the_older_one_and_a_longer_wal(
 #[tokio::test]
 async fn leases_that_expired_while_down_are_expired_at_start_and_kept_for_late_calls() {
     let s = TestServer::start().await;
-    let pool = s.create_pool(&["+15550001001", "+15550001002"], json!({})).await;
-    let a = s.new_session(&pool, None, "https://shop.example/?utm_source=x").await;
+    let pool = s
+        .create_pool(&["+15550001001", "+15550001002"], json!({}))
+        .await;
+    let a = s
+        .new_session(&pool, None, "https://shop.example/?utm_source=x")
+        .await;
     let (dir, clock) = s.stop().await;
     clock.advance(1800);
     let s = TestServer::start_in(dir, clock, |_| {}).await.unwrap();
-    let stats = s.admin("GET", &format!("/api/v1/pools/{pool}/stats"), None).await.json();
+    let stats = s
+        .admin("GET", &format!("/api/v1/pools/{pool}/stats"), None)
+        .await
+        .json();
     assert_eq!(stats["active_sessions"], 0);
     assert_eq!(stats["numbers_free"], 2);
     assert_eq!(stats["counters"]["expired"], 1);
     // The session is still known (attribution window): it gets its number back.
-    let back = s.new_session(&pool, a["session_id"].as_str(), "https://shop.example/").await;
+    let back = s
+        .new_session(&pool, a["session_id"].as_str(), "https://shop.example/")
+        .await;
     assert_eq!(back["result"], "regranted");
     assert_eq!(back["number"], a["number"]);
     s.shutdown().await;
@@ -144,7 +183,12 @@ async fn a_flipped_bit_in_the_middle_of_the_wal_stops_the_start_naming_file_and_
     busy_pool(&s, 7).await;
     let (dir, clock) = s.stop().await;
     let wal = dir.path().join("wal");
-    let seg = std::fs::read_dir(&wal).unwrap().next().unwrap().unwrap().path();
+    let seg = std::fs::read_dir(&wal)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
     let mut bytes = std::fs::read(&seg).unwrap();
     let at = bytes.len() / 3;
     bytes[at] ^= 0x01;
@@ -203,7 +247,10 @@ async fn a_failing_disk_fails_requests_and_acknowledges_nothing_unsynced() {
 
     // After a restart exactly the acknowledged leases are there.
     let s = TestServer::start_in(data, clock, |_| {}).await.unwrap();
-    let stats = s.admin("GET", &format!("/api/v1/pools/{pool}/stats"), None).await.json();
+    let stats = s
+        .admin("GET", &format!("/api/v1/pools/{pool}/stats"), None)
+        .await
+        .json();
     assert_eq!(stats["active_sessions"], 2);
     s.shutdown().await;
 }
@@ -221,10 +268,8 @@ impl Client {
     fn new(base: &str) -> Self {
         Client {
             base: base.into(),
-            http: hyper_util::client::legacy::Client::builder(
-                hyper_util::rt::TokioExecutor::new(),
-            )
-            .build_http(),
+            http: hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+                .build_http(),
         }
     }
 
@@ -235,12 +280,17 @@ impl Client {
             .uri(format!("{}{}", self.base, path))
             .header("authorization", format!("Bearer {}", common::TOKEN))
             .header("user-agent", BROWSER_UA)
-            .body(http_body_util::Full::new(bytes::Bytes::from(body.to_string())))
+            .body(http_body_util::Full::new(bytes::Bytes::from(
+                body.to_string(),
+            )))
             .unwrap();
         let resp = self.http.request(req).await.unwrap();
         let status = resp.status().as_u16();
         let bytes = resp.into_body().collect().await.unwrap().to_bytes();
-        (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+        (
+            status,
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        )
     }
 
     async fn get(&self, path: &str) -> (u16, Value) {

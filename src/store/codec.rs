@@ -4,7 +4,7 @@
 
 use super::record::{PoolRecord, RouterRecord, WalRecord};
 use crate::ids::PoolId;
-use bincode::config::{self, Configuration, Fixint, LittleEndian, Limit};
+use bincode::config::{self, Configuration, Fixint, Limit, LittleEndian};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
@@ -18,11 +18,10 @@ const RECORD: Configuration<LittleEndian, Fixint, Limit<MAX_RECORD_BYTES>> = con
     .with_fixed_int_encoding()
     .with_limit::<MAX_RECORD_BYTES>();
 
-const SNAPSHOT: Configuration<LittleEndian, Fixint, Limit<MAX_SNAPSHOT_BYTES>> =
-    config::standard()
-        .with_little_endian()
-        .with_fixed_int_encoding()
-        .with_limit::<MAX_SNAPSHOT_BYTES>();
+const SNAPSHOT: Configuration<LittleEndian, Fixint, Limit<MAX_SNAPSHOT_BYTES>> = config::standard()
+    .with_little_endian()
+    .with_fixed_int_encoding()
+    .with_limit::<MAX_SNAPSHOT_BYTES>();
 
 #[derive(Debug, thiserror::Error)]
 pub enum CodecError {
@@ -48,7 +47,10 @@ pub fn encode_pool_record(id: PoolId, r: &PoolRecord) -> Result<Vec<u8>, CodecEr
         Router(&'a RouterRecord),
         Pool(PoolId, &'a PoolRecord),
     }
-    Ok(bincode::serde::encode_to_vec(Borrowed::Pool(id, r), RECORD)?)
+    Ok(bincode::serde::encode_to_vec(
+        Borrowed::Pool(id, r),
+        RECORD,
+    )?)
 }
 
 pub fn decode_record(bytes: &[u8]) -> Result<WalRecord, CodecError> {
@@ -130,7 +132,10 @@ mod tests {
         ))
         .unwrap();
         bytes.push(0);
-        assert!(matches!(decode_record(&bytes), Err(CodecError::Trailing(1))));
+        assert!(matches!(
+            decode_record(&bytes),
+            Err(CodecError::Trailing(1))
+        ));
     }
 
     #[test]

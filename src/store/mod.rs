@@ -12,4 +12,7 @@ pub mod segment;
 pub mod snapshot;
 pub mod wal;
 
+#[cfg(test)]
+mod tests;
+
 pub use wal::{FsyncMode, Wal, WalError};

@@ -61,11 +61,7 @@ pub enum RecoveryError {
 
 /// Rebuilds the state from `snapshot_dir` and the WAL in `data_dir`, cutting a torn
 /// tail, and expires what is due at `now`.
-pub fn recover(
-    data_dir: &Path,
-    snapshot_dir: &Path,
-    now: u64,
-) -> Result<Recovered, RecoveryError> {
+pub fn recover(data_dir: &Path, snapshot_dir: &Path, now: u64) -> Result<Recovered, RecoveryError> {
     let started = Instant::now();
     let mut report = RecoveryReport::default();
     let mut pools = BTreeMap::new();
@@ -139,7 +135,12 @@ pub fn recover(
                 progress_at = Instant::now() + Duration::from_secs(1);
                 let pct = (done_bytes + f.offset) as f64 * 100.0 / total_bytes.max(1) as f64;
                 let rate = report.records_replayed as f64 / started.elapsed().as_secs_f64();
-                tracing::info!(records = report.records_replayed, percent = format!("{pct:.0}"), records_per_sec = format!("{rate:.0}"), "recovering");
+                tracing::info!(
+                    records = report.records_replayed,
+                    percent = format!("{pct:.0}"),
+                    records_per_sec = format!("{rate:.0}"),
+                    "recovering"
+                );
             }
         });
         let corrupt = |offset, reason| RecoveryError::Corrupt {

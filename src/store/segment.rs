@@ -81,7 +81,9 @@ fn frame_at(bytes: &[u8], at: usize) -> Result<Frame<'_>, String> {
     s.copy_from_slice(&head[8..16]);
     let seq = u64::from_le_bytes(s);
     if len > MAX_RECORD_BYTES {
-        return Err(format!("frame length {len} is over the {MAX_RECORD_BYTES}-byte limit"));
+        return Err(format!(
+            "frame length {len} is over the {MAX_RECORD_BYTES}-byte limit"
+        ));
     }
     let payload = bytes
         .get(at + FRAME_HEADER..at + FRAME_HEADER + len)
@@ -160,7 +162,11 @@ mod tests {
     fn segment(seqs: std::ops::Range<u64>) -> Vec<u8> {
         let mut b = MAGIC.to_vec();
         for s in seqs {
-            frame(&mut b, s, format!("record {s} with some payload").as_bytes());
+            frame(
+                &mut b,
+                s,
+                format!("record {s} with some payload").as_bytes(),
+            );
         }
         b
     }
@@ -188,7 +194,13 @@ mod tests {
             if cut == last_start {
                 assert_eq!(tail, Tail::Clean);
             } else {
-                assert_eq!(tail, Tail::Torn { offset: last_start as u64 }, "cut at {cut}");
+                assert_eq!(
+                    tail,
+                    Tail::Torn {
+                        offset: last_start as u64
+                    },
+                    "cut at {cut}"
+                );
             }
         }
     }

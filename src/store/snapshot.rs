@@ -211,7 +211,10 @@ pub fn list(dir: &Path) -> std::io::Result<Vec<Result<SnapshotMeta, SnapshotErro
     };
     for entry in entries {
         let path = entry?.path();
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
         if !(name.starts_with("snapshot-") && name.ends_with(".dnid")) {
             continue;
         }

@@ -148,7 +148,9 @@ impl Wal {
     /// number handed out.
     pub async fn barrier(&self) -> Result<u64, WalError> {
         let (tx, rx) = tokio::sync::oneshot::channel();
-        self.tx.send(Cmd::Barrier(tx)).map_err(|_| WalError::Closed)?;
+        self.tx
+            .send(Cmd::Barrier(tx))
+            .map_err(|_| WalError::Closed)?;
         rx.await.map_err(|_| WalError::Closed)
     }
 
@@ -253,7 +255,9 @@ impl Writer {
         if let Some(f) = self.file.as_mut() {
             match f.sync_data() {
                 Ok(()) => self.dirty = false,
-                Err(e) => tracing::error!(error = %e, "background fsync of the write-ahead log failed"),
+                Err(e) => {
+                    tracing::error!(error = %e, "background fsync of the write-ahead log failed")
+                }
             }
         }
     }
@@ -321,8 +325,12 @@ impl Writer {
         }
         for (_, path) in self.segments.drain(..keep_from) {
             match std::fs::remove_file(&path) {
-                Ok(()) => tracing::info!(segment = %path.display(), "deleted WAL segment covered by a snapshot"),
-                Err(e) => tracing::warn!(segment = %path.display(), error = %e, "could not delete WAL segment"),
+                Ok(()) => {
+                    tracing::info!(segment = %path.display(), "deleted WAL segment covered by a snapshot")
+                }
+                Err(e) => {
+                    tracing::warn!(segment = %path.display(), error = %e, "could not delete WAL segment")
+                }
             }
         }
     }

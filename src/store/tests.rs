@@ -1,0 +1,230 @@
+//! Round trips and torn tails, at the level of the store.
+
+use super::codec::encode_record;
+use super::fs::RealFs;
+use super::record::{PoolRecord, RouterRecord, WalRecord};
+use super::recovery::recover;
+use super::snapshot::{self, PoolImage, SnapshotBody};
+use super::wal::{wal_dir, Wal, WalOptions, WalStart};
+use super::FsyncMode;
+use crate::engine::{Attribution, PhoneNumber, Pool, PoolSettings, SessionId};
+use crate::ids::PoolId;
+use std::sync::Arc;
+
+fn n(s: &str) -> PhoneNumber {
+    PhoneNumber::parse(s).unwrap()
+}
+
+fn settings() -> PoolSettings {
+    PoolSettings::new("p", "https://shop.example", n("+12345678900"))
+}
+
+/// A sequence of records with some of everything.
+fn records(id: PoolId) -> Vec<WalRecord> {
+    let mut out = vec![WalRecord::Router(RouterRecord::CreatePool {
+        id,
+        settings: settings(),
+        numbers: (0..5).map(|i| n(&format!("+1555000100{i}"))).collect(),
+        at: 1000,
+    })];
+    for i in 0..8u8 {
+        out.push(WalRecord::Pool(
+            id,
+            PoolRecord::Assign {
+                session: None,
+                fresh: SessionId([i; 16]),
+                attribution: Some(Attribution::from_landing(
+                    &format!("https://shop.example/?utm_source={i}"),
+                    None,
+                    None,
+                    None,
+                )),
+                at: 1000 + u64::from(i) * 100,
+            },
+        ));
+    }
+    out.push(WalRecord::Pool(
+        id,
+        PoolRecord::PageView {
+            session: SessionId([1; 16]),
+            counts_page: true,
+            at: 2000,
+        },
+    ));
+    out.push(WalRecord::Pool(
+        id,
+        PoolRecord::RemoveNumber {
+            number: n("+15550001002"),
+            force: false,
+            at: 2100,
+        },
+    ));
+    out
+}
+
+/// The same records applied directly, as the live path would.
+fn live_state(recs: &[WalRecord]) -> Pool {
+    let mut pool = None;
+    for r in recs.iter().cloned() {
+        match r {
+            WalRecord::Router(RouterRecord::CreatePool {
+                settings,
+                numbers,
+                at,
+                ..
+            }) => {
+                let mut p = Pool::new(settings, at);
+                p.add_numbers(&numbers, at).unwrap();
+                pool = Some(p);
+            }
+            WalRecord::Pool(_, rec) => {
+                rec.apply(pool.as_mut().unwrap());
+            }
+            WalRecord::Router(_) => {}
+        }
+    }
+    pool.unwrap()
+}
+
+/// Writes `recs` through a real WAL writer into `data`.
+fn write_wal(data: &std::path::Path, recs: &[WalRecord]) {
+    let thread = Wal::start(
+        WalOptions {
+            dir: wal_dir(data),
+            mode: FsyncMode::Always,
+            segment_bytes: 1 << 20,
+            fs: Arc::new(RealFs),
+        },
+        WalStart {
+            next_seq: 1,
+            tail: None,
+            segments: vec![],
+        },
+    )
+    .unwrap();
+    let wal = thread.wal();
+    let (tx, rx) = std::sync::mpsc::channel();
+    for r in recs {
+        let tx = tx.clone();
+        wal.append(
+            encode_record(r).unwrap(),
+            Box::new(move |res| tx.send(res).unwrap()),
+        );
+    }
+    for _ in recs {
+        assert!(rx.recv().unwrap().is_ok());
+    }
+    thread.stop();
+}
+
+#[test]
+fn state_to_wal_to_replay_is_equal() {
+    let id = PoolId(9);
+    let recs = records(id);
+    let data = tempfile::tempdir().unwrap();
+    write_wal(data.path(), &recs);
+    let now = 2100;
+    let got = recover(data.path(), &data.path().join("snapshots"), now).unwrap();
+    let mut want = live_state(&recs);
+    want.advance(now);
+    assert_eq!(got.pools[&id].pool, want);
+    assert_eq!(got.pools[&id].applied_seq, recs.len() as u64);
+    assert_eq!(got.wal.next_seq, recs.len() as u64 + 1);
+}
+
+#[test]
+fn state_to_snapshot_to_state_is_equal() {
+    let id = PoolId(4);
+    let pool = live_state(&records(id));
+    let body = SnapshotBody {
+        created_at: 5,
+        router_seq: 1,
+        pools: vec![PoolImage {
+            id,
+            covered_seq: 11,
+            pool: pool.clone(),
+        }],
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let meta = snapshot::write(dir.path(), &body).unwrap();
+    assert_eq!(meta.covered_seq, 1);
+    let (read_meta, read_body) = snapshot::read(&meta.path).unwrap();
+    assert_eq!(read_meta, meta);
+    assert_eq!(read_body, body);
+    assert_eq!(read_body.pools[0].pool, pool);
+}
+
+#[test]
+fn a_torn_last_record_is_cut_at_every_byte_and_earlier_records_are_kept() {
+    let id = PoolId(5);
+    let recs = records(id);
+    let full = tempfile::tempdir().unwrap();
+    write_wal(full.path(), &recs);
+    let seg_path = std::fs::read_dir(wal_dir(full.path()))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let bytes = std::fs::read(&seg_path).unwrap();
+    let last_len = 16 + encode_record(recs.last().unwrap()).unwrap().len();
+    let last_start = bytes.len() - last_len;
+    let want = live_state(&recs[..recs.len() - 1]);
+    for cut in last_start..bytes.len() {
+        let data = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(wal_dir(data.path())).unwrap();
+        let seg = wal_dir(data.path()).join(seg_path.file_name().unwrap());
+        std::fs::write(&seg, &bytes[..cut]).unwrap();
+        let got = recover(data.path(), &data.path().join("s"), 0).unwrap();
+        assert_eq!(got.pools[&id].pool, want, "cut at {cut}");
+        let torn = cut > last_start;
+        assert_eq!(got.report.torn_tail.is_some(), torn, "cut at {cut}");
+        assert_eq!(got.wal.tail.as_ref().unwrap().2, last_start as u64);
+        assert_eq!(got.wal.next_seq, recs.len() as u64);
+    }
+}
+
+#[test]
+fn recovery_continues_the_sequence_after_a_torn_tail() {
+    let id = PoolId(6);
+    let recs = records(id);
+    let data = tempfile::tempdir().unwrap();
+    write_wal(data.path(), &recs);
+    let seg = std::fs::read_dir(wal_dir(data.path()))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let mut bytes = std::fs::read(&seg).unwrap();
+    bytes.extend_from_slice(&[7, 0, 0, 0, 1, 2, 3]);
+    std::fs::write(&seg, &bytes).unwrap();
+    let got = recover(data.path(), &data.path().join("s"), 0).unwrap();
+    assert!(got.report.torn_tail.is_some());
+    // Append one more record after recovery: it must land where the torn bytes were.
+    let thread = Wal::start(
+        WalOptions {
+            dir: wal_dir(data.path()),
+            mode: FsyncMode::Always,
+            segment_bytes: 1 << 20,
+            fs: Arc::new(RealFs),
+        },
+        got.wal,
+    )
+    .unwrap();
+    let extra = WalRecord::Router(RouterRecord::DeletePool { id, at: 3000 });
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let seq = rt
+        .block_on(thread.wal().append_durable(encode_record(&extra).unwrap()))
+        .unwrap();
+    assert_eq!(seq, recs.len() as u64 + 1);
+    thread.stop();
+    let again = recover(data.path(), &data.path().join("s"), 0).unwrap();
+    assert!(again.report.torn_tail.is_none());
+    assert!(
+        again.pools.is_empty(),
+        "the deletion after the repair replays"
+    );
+}
