@@ -40,3 +40,73 @@ pub fn serve(req_headers: &HeaderMap) -> Response<Body> {
     }
     resp
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The readable source `assets/snippet.min.js` is generated from.
+    const SOURCE: &str = include_str!("../../assets/snippet.js");
+    /// The budget of the served file, in bytes.
+    const MAX_SERVED_BYTES: usize = 3072;
+
+    /// The CRC32C the first line of the served file claims for its source.
+    fn header_crc() -> Option<&'static str> {
+        let header = SNIPPET.lines().next()?;
+        if !header.starts_with("/*!") || !header.ends_with("*/") {
+            return None;
+        }
+        let at = header.find("crc32c=")? + "crc32c=".len();
+        header.get(at..at + 8)
+    }
+
+    #[test]
+    fn served_snippet_is_generated_from_the_current_source() {
+        let source = SOURCE.replace("\r\n", "\n");
+        let expected = format!("{:08x}", crc32c::crc32c(source.as_bytes()));
+        let claimed = header_crc().expect(
+            "assets/snippet.min.js must start with a `/*! ... crc32c=XXXXXXXX ... */` line; \
+             run scripts/minify-snippet.sh",
+        );
+        assert_eq!(
+            claimed, expected,
+            "assets/snippet.min.js was not generated from the current assets/snippet.js; \
+             run scripts/minify-snippet.sh"
+        );
+    }
+
+    #[test]
+    fn served_snippet_fits_the_budget() {
+        assert!(
+            SNIPPET.len() <= MAX_SERVED_BYTES,
+            "assets/snippet.min.js is {} bytes, over the {MAX_SERVED_BYTES}-byte budget",
+            SNIPPET.len()
+        );
+        // A real script, not the placeholder.
+        assert!(SNIPPET.contains("dnid_sid") && SNIPPET.contains("pageviews"));
+    }
+
+    #[test]
+    fn crc32c_is_the_castagnoli_checksum() {
+        // The script that writes the header computes it with its own table.
+        assert_eq!(crc32c::crc32c(b"123456789"), 0xe306_9283);
+    }
+
+    #[test]
+    fn served_with_etag_and_revalidated() {
+        let resp = serve(&HeaderMap::new());
+        assert_eq!(resp.status(), StatusCode::OK);
+        let tag = resp.headers()[header::ETAG].to_str().unwrap().to_string();
+        assert_eq!(tag, etag());
+        assert!(resp.headers()[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("application/javascript"));
+
+        let mut h = HeaderMap::new();
+        h.insert(header::IF_NONE_MATCH, tag.parse().unwrap());
+        assert_eq!(serve(&h).status(), StatusCode::NOT_MODIFIED);
+        h.insert(header::IF_NONE_MATCH, "\"other\"".parse().unwrap());
+        assert_eq!(serve(&h).status(), StatusCode::OK);
+    }
+}
