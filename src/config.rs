@@ -41,6 +41,12 @@ pub struct Settings {
     pub trusted_proxies: Vec<IpNet>,
     /// User-Agent substrings (case-insensitive) that mark crawlers and headless tools.
     pub bot_user_agents: Vec<String>,
+    /// New-session requests allowed per client IP per minute (0: no limit).
+    pub session_rate_per_ip: u32,
+    /// How many of those may come at once.
+    pub session_burst_per_ip: u32,
+    /// Create a demo pool with fictional numbers and serve `/demo`.
+    pub demo: bool,
 }
 
 /// Every minute, at second 0.
@@ -98,6 +104,9 @@ impl Default for Settings {
             shutdown_grace_secs: 10,
             trusted_proxies: Vec::new(),
             bot_user_agents: DEFAULT_BOTS.iter().map(|s| s.to_string()).collect(),
+            session_rate_per_ip: 120,
+            session_burst_per_ip: 60,
+            demo: false,
         }
     }
 }
@@ -153,6 +162,15 @@ pub struct ServeArgs {
     /// Comma-separated User-Agent substrings treated as bots [default: built-in crawler list].
     #[arg(long, env = "DNID_BOT_USER_AGENTS", value_delimiter = ',')]
     pub bot_user_agents: Option<Vec<String>>,
+    /// New-session requests per client IP per minute; 0 = unlimited [default: 120].
+    #[arg(long, env = "DNID_SESSION_RATE_PER_IP")]
+    pub session_rate_per_ip: Option<u32>,
+    /// Burst allowed above that rate [default: 60].
+    #[arg(long, env = "DNID_SESSION_BURST_PER_IP")]
+    pub session_burst_per_ip: Option<u32>,
+    /// Create a demo pool with fictional numbers and serve the demo page at /demo.
+    #[arg(long, env = "DNID_DEMO")]
+    pub demo: bool,
 }
 
 /// The configuration file could not be used.
@@ -193,15 +211,20 @@ impl ServeArgs {
             request_timeout_ms,
             shutdown_grace_secs,
             trusted_proxies,
-            bot_user_agents
+            bot_user_agents,
+            session_rate_per_ip,
+            session_burst_per_ip
         );
+        s.demo |= self.demo;
         if s.max_inflight == 0 {
             return Err(ConfigError::Invalid(
                 "max_inflight must be at least 1".into(),
             ));
         }
         if s.snapshot_retain == 0 {
-            return Err(ConfigError::Invalid("snapshot_retain must be at least 1".into()));
+            return Err(ConfigError::Invalid(
+                "snapshot_retain must be at least 1".into(),
+            ));
         }
         if s.wal_segment_bytes < 4096 {
             return Err(ConfigError::Invalid(

@@ -2,14 +2,24 @@
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use dnid::cli::restore::RestoreArgs;
+use dnid::cli::snapshot::SnapshotCommand;
+use dnid::cli::wal::WalCommand;
+use dnid::cli::{CliError, EXIT_FAILURE};
 use dnid::clock::SystemClock;
 use dnid::config::ServeArgs;
 use dnid::http::auth::TokenSource;
 use dnid::server::Server;
+use std::process::ExitCode;
 use std::sync::Arc;
 
 #[derive(Parser)]
-#[command(name = "dnid", version, about = "Dynamic Number Insertion server")]
+#[command(
+    name = "dnid",
+    version,
+    about = "Dynamic Number Insertion server",
+    after_help = "Exit codes: 0 success, 1 failure or invalid data, 2 usage error, 3 the data folder is locked by a running server."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -22,9 +32,22 @@ enum Command {
     /// The admin token comes from DNID_ADMIN_TOKEN, or is generated on first start,
     /// printed once and stored in the data folder (mode 0600).
     Serve(ServeArgs),
+    /// List, inspect, verify or take snapshots.
+    #[command(subcommand)]
+    Snapshot(SnapshotCommand),
+    /// Replace the state of a stopped server's data folder with a snapshot.
+    ///
+    /// Verifies the snapshot, asks, then moves the current WAL and snapshots into
+    /// `<data-dir>/before-restore-<unix time>/` and installs the snapshot as the only
+    /// one: the next `dnid serve` starts from exactly that state. Refuses while a
+    /// server holds the data folder (exit code 3).
+    Restore(RestoreArgs),
+    /// Inspect or repair the write-ahead log.
+    #[command(subcommand)]
+    Wal(WalCommand),
 }
 
-fn main() -> anyhow::Result<()> {
+fn main() -> ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -33,13 +56,39 @@ fn main() -> anyhow::Result<()> {
         )
         .with_writer(std::io::stderr)
         .init();
+    let result = match cli.command {
+        Command::Serve(args) => {
+            return match run_server(args) {
+                Ok(()) => ExitCode::SUCCESS,
+                // As `main() -> anyhow::Result<()>` reports it.
+                Err(e) => {
+                    eprintln!("Error: {e:?}");
+                    ExitCode::from(EXIT_FAILURE)
+                }
+            };
+        }
+        Command::Snapshot(cmd) => dnid::cli::snapshot::run(cmd, &mut std::io::stdout().lock()),
+        Command::Restore(args) => dnid::cli::restore::run(&args, &mut std::io::stdout().lock()),
+        Command::Wal(cmd) => dnid::cli::wal::run(cmd, &mut std::io::stdout().lock()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(CliError::Output(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+            ExitCode::from(EXIT_FAILURE)
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(e.exit_code())
+        }
+    }
+}
+
+fn run_server(args: ServeArgs) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    match cli.command {
-        Command::Serve(args) => runtime.block_on(serve(args)),
-    }
+    runtime.block_on(serve(args))
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {

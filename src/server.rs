@@ -98,9 +98,8 @@ impl Server {
         fs: Arc<dyn FileSystem>,
     ) -> Result<Server, StartError> {
         let lock = lock_data_dir(&settings.data_dir)?;
-        let (token, token_source) =
-            AdminToken::load_or_create(admin_token_env, &settings.data_dir)
-                .map_err(|e| StartError::Token(settings.data_dir.clone(), e))?;
+        let (token, token_source) = AdminToken::load_or_create(admin_token_env, &settings.data_dir)
+            .map_err(|e| StartError::Token(settings.data_dir.clone(), e))?;
         let recovered = {
             let (data, snaps, now) = (
                 settings.data_dir.clone(),
@@ -166,6 +165,10 @@ impl Server {
             clock,
             token: token.clone(),
             bots: BotMatcher::new(&settings.bot_user_agents),
+            rate_limit: crate::http::rate_limit::SessionRateLimit::new(
+                settings.session_rate_per_ip,
+                settings.session_burst_per_ip,
+            ),
             snapshots: snapshots.clone(),
             settings,
             draining: Default::default(),

@@ -416,3 +416,51 @@ async fn cors_allows_the_pools_website_and_its_subdomains_only() {
     );
     s.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_client_asking_for_too_many_sessions_gets_429_with_retry_after() {
+    let s = TestServer::start_with(|c| {
+        c.session_rate_per_ip = 3;
+        c.session_burst_per_ip = 3;
+    })
+    .await;
+    let pool = s
+        .create_pool(
+            &[
+                "+15550001001",
+                "+15550001002",
+                "+15550001003",
+                "+15550001004",
+            ],
+            json!({}),
+        )
+        .await;
+    for _ in 0..3 {
+        s.new_session(&pool, None, "https://shop.example/").await;
+    }
+    let r = s
+        .public(
+            "POST",
+            "/api/v1/tracking/sessions",
+            json!({"pool_id": pool, "page_url": "https://shop.example/"}),
+        )
+        .await;
+    assert_eq!((r.status, r.code().as_str()), (429, "rate_limited"));
+    assert!(
+        r.headers["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse::<u64>()
+            .unwrap()
+            >= 1
+    );
+    let stats = s
+        .admin("GET", &format!("/api/v1/pools/{pool}/stats"), None)
+        .await
+        .json();
+    assert_eq!(
+        stats["active_sessions"], 3,
+        "the refused request leased nothing"
+    );
+    s.shutdown().await;
+}

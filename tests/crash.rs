@@ -33,6 +33,8 @@ async fn start(data: &Path) -> (Child, String) {
         .arg("--snapshot-dir")
         .arg(data.join("snapshots"))
         .args(["--snapshot-cron", "*/2 * * * * *"])
+        // All load comes from 127.0.0.1.
+        .args(["--session-rate-per-ip", "0"])
         .env("DNID_ADMIN_TOKEN", TOKEN)
         .env("DNID_LOG", "info")
         .env("NO_COLOR", "1")

@@ -101,7 +101,10 @@ impl From<PoolError> for ApiError {
             PoolError::InvalidNumber { field, .. } => {
                 Self::bad_request("invalid_number", msg).with_field(field)
             }
-            PoolError::Storage(_) => Self::unavailable("storage_unavailable", format!("the change could not be saved, nothing was changed: {msg}")),
+            PoolError::Storage(_) => Self::unavailable(
+                "storage_unavailable",
+                format!("the change could not be saved, nothing was changed: {msg}"),
+            ),
             PoolError::OriginNotAllowed(_) => {
                 Self::new(StatusCode::FORBIDDEN, "origin_not_allowed", msg)
             }

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod body;
 pub mod client;
 pub mod error;
+pub mod rate_limit;
 pub mod routes;
 pub mod server;
 pub mod snapshots;
@@ -35,6 +36,7 @@ pub struct App {
     pub token: AdminToken,
     pub settings: Settings,
     pub bots: client::BotMatcher,
+    pub rate_limit: rate_limit::SessionRateLimit,
     pub snapshots: std::sync::Arc<crate::actors::snapshots::Snapshotter>,
     /// Set when shutdown begins: `/readyz` turns 503 so balancers stop sending.
     pub draining: std::sync::atomic::AtomicBool,

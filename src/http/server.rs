@@ -27,6 +27,16 @@ pub async fn serve(
 ) {
     let inflight = Arc::new(Semaphore::new(app.settings.max_inflight));
     let graceful = GracefulShutdown::new();
+    let sweeper = {
+        let app = app.clone();
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(Duration::from_secs(60));
+            loop {
+                every.tick().await;
+                app.rate_limit.forget_idle();
+            }
+        })
+    };
     loop {
         let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
@@ -75,6 +85,7 @@ pub async fn serve(
         });
     }
     app.draining.store(true, Ordering::SeqCst);
+    sweeper.abort();
     drop(listener);
     tokio::select! {
         _ = graceful.shutdown() => tracing::info!("all connections finished"),

@@ -62,5 +62,8 @@ pub async fn list(app: &App) -> Result<Response<Body>, ApiError> {
             Err(e) => json!({"file": file_name(e.path()), "error": e.to_string()}),
         })
         .collect();
-    Ok(json_response(StatusCode::OK, &json!({ "snapshots": items })))
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({ "snapshots": items }),
+    ))
 }

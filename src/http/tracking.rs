@@ -20,8 +20,9 @@ pub const MAX_URL_LEN: usize = 2048;
 /// User-Agents are cut to this length before they are stored.
 pub const MAX_USER_AGENT_LEN: usize = 512;
 
+/// Public bodies ignore unknown fields: a snippet cached by a CDN may be newer than
+/// the server it talks to.
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct NewSession {
     pool_id: String,
     session_id: Option<String>,
@@ -30,7 +31,6 @@ struct NewSession {
 }
 
 #[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
 struct PageView {
     page_url: Option<String>,
     /// A heartbeat keeps the lease without counting a page.
@@ -99,6 +99,8 @@ pub async fn new_session(
     req: Request<Incoming>,
 ) -> Result<Response<Body>, ApiError> {
     let headers = req.headers().clone();
+    let ip = client_ip(peer.ip(), &headers, &app.settings.trusted_proxies);
+    app.rate_limit.check(ip)?;
     let body: NewSession = json_body(req, app.settings.max_public_body_bytes).await?;
     let pool: PoolId = body.pool_id.parse().map_err(|e| {
         ApiError::bad_request("invalid_pool_id", format!("pool_id: {e}")).with_field("pool_id")
@@ -129,7 +131,7 @@ pub async fn new_session(
         session,
         page_url: body.page_url,
         referrer: body.referrer.filter(|r| !r.is_empty()),
-        ip: Some(client_ip(peer.ip(), &headers, &app.settings.trusted_proxies).to_string()),
+        ip: Some(ip.to_string()),
         bot: app.bots.is_bot(user_agent),
         user_agent: Some(truncate(user_agent, MAX_USER_AGENT_LEN).to_string()),
         origin: header_str(&headers, header::ORIGIN).map(str::to_string),

@@ -71,6 +71,8 @@ impl TestServer {
             listen: "127.0.0.1:0".parse().unwrap(),
             data_dir: data_dir.path().to_path_buf(),
             snapshot_dir: data_dir.path().join("snapshots"),
+            // Every test client is 127.0.0.1; the limit has its own test.
+            session_rate_per_ip: 0,
             ..Settings::default()
         };
         configure(&mut settings);
