@@ -4,16 +4,16 @@
 
 use super::messages::{PoolError, PoolMsg, RouterMsg};
 use super::pool_actor::{PoolActor, PoolArgs};
+use crate::clock::SharedClock;
+use crate::engine::{PhoneNumber, Pool, Removal};
+use crate::ids::PoolId;
 use crate::store::codec::encode_record;
 use crate::store::record::{RouterRecord, WalRecord};
 use crate::store::recovery::RecoveredPool;
 use crate::store::Wal;
-use std::collections::BTreeMap;
-use crate::clock::SharedClock;
-use crate::engine::{PhoneNumber, Pool, Removal};
-use crate::ids::PoolId;
 use ractor::rpc::CallResult;
 use ractor::{Actor, ActorId, ActorProcessingErr, ActorRef, MessagingErr, SupervisionEvent};
+use std::collections::BTreeMap;
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -158,9 +158,11 @@ impl Actor for RouterActor {
                     state.pools.insert(id, PoolEntry::Failed);
                 }
             }
+            // Pool actors stop only when told to: on deletion (already unmapped) or
+            // at shutdown. Either way its requests can no longer be served.
             SupervisionEvent::ActorTerminated(cell, _, reason) => {
                 if let Some(id) = state.by_actor.remove(&cell.get_id()) {
-                    tracing::error!(pool = %id, ?reason, "pool actor stopped unexpectedly; requests for this pool now get 503 pool_unavailable");
+                    tracing::debug!(pool = %id, ?reason, "pool actor stopped");
                     state.pools.insert(id, PoolEntry::Failed);
                 }
             }

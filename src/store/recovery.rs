@@ -117,6 +117,21 @@ pub fn recover(data_dir: &Path, snapshot_dir: &Path, now: u64) -> Result<Recover
     let mut tail = None;
     let mut progress_at = Instant::now() + Duration::from_secs(1);
     for (i, (first_seq, path)) in segments.iter().enumerate().skip(first) {
+        // Segments must carry on from each other, except across records the snapshot
+        // already holds (a log cut short by power loss in `everysec`/`never`).
+        if i > first
+            && *first_seq != last_seq + 1
+            && !(*first_seq <= covered + 1 && *first_seq > last_seq)
+        {
+            return Err(RecoveryError::Corrupt {
+                file: path.clone(),
+                offset: 0,
+                reason: format!(
+                    "segment starts at record {first_seq} but the one before it ended at {last_seq}"
+                ),
+                data_dir: data_dir.to_path_buf(),
+            });
+        }
         let bytes = std::fs::read(path).map_err(|e| RecoveryError::Io(path.clone(), e))?;
         let mut bad_record = None;
         let end = scan(&bytes, Some(*first_seq), |f| {
@@ -177,6 +192,7 @@ pub fn recover(data_dir: &Path, snapshot_dir: &Path, now: u64) -> Result<Recover
             tail = Some((*first_seq, path.clone(), good_len));
         }
     }
+    let next_seq_from_log = last_seq + 1;
     for p in pools.values_mut() {
         p.pool.advance(now);
     }
@@ -187,6 +203,19 @@ pub fn recover(data_dir: &Path, snapshot_dir: &Path, now: u64) -> Result<Recover
         .max()
         .unwrap_or(0)
         + 1;
+    // Append to the last segment only if it holds no partial header and the next
+    // record carries on from its last one; otherwise the writer starts a new segment.
+    let tail = tail.filter(|(_, path, len)| {
+        let whole_header = *len >= super::segment::MAGIC.len() as u64;
+        if !whole_header {
+            // Created, but not even its header landed: it holds nothing.
+            if let Err(e) = std::fs::remove_file(path) {
+                tracing::warn!(segment = %path.display(), error = %e, "cannot remove an empty WAL segment");
+            }
+        }
+        whole_header && next_seq_from_log == next_seq
+    });
+    let segments = segments.into_iter().filter(|(_, p)| p.exists()).collect();
     report.elapsed = started.elapsed();
     Ok(Recovered {
         pools,

@@ -228,3 +228,89 @@ fn recovery_continues_the_sequence_after_a_torn_tail() {
         "the deletion after the repair replays"
     );
 }
+
+#[test]
+fn a_segment_whose_header_never_landed_is_replaced_not_appended_to() {
+    let id = PoolId(8);
+    let recs = records(id);
+    let data = tempfile::tempdir().unwrap();
+    write_wal(data.path(), &recs);
+    // A crash right after the next segment was created.
+    let next = recs.len() as u64 + 1;
+    let torn = wal_dir(data.path()).join(super::segment::segment_name(next));
+    std::fs::write(&torn, b"DNID").unwrap();
+    let got = recover(data.path(), &data.path().join("s"), 0).unwrap();
+    assert!(
+        got.wal.tail.is_none(),
+        "the writer must start a fresh segment"
+    );
+    assert_eq!(got.wal.next_seq, next);
+    let thread = Wal::start(
+        WalOptions {
+            dir: wal_dir(data.path()),
+            mode: FsyncMode::Always,
+            segment_bytes: 1 << 20,
+            fs: Arc::new(RealFs),
+        },
+        got.wal,
+    )
+    .unwrap();
+    let extra = WalRecord::Router(RouterRecord::DeletePool { id, at: 3000 });
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    rt.block_on(thread.wal().append_durable(encode_record(&extra).unwrap()))
+        .unwrap();
+    thread.stop();
+    let again = recover(data.path(), &data.path().join("s"), 0).unwrap();
+    assert!(again.pools.is_empty());
+    assert_eq!(again.wal.next_seq, next + 1);
+}
+
+#[test]
+fn a_hole_between_segments_stops_recovery() {
+    let id = PoolId(10);
+    let recs = records(id);
+    let data = tempfile::tempdir().unwrap();
+    write_wal(data.path(), &recs);
+    let mut seg = super::segment::MAGIC.to_vec();
+    super::segment::frame(
+        &mut seg,
+        recs.len() as u64 + 5,
+        &encode_record(&WalRecord::Router(RouterRecord::DeletePool { id, at: 1 })).unwrap(),
+    );
+    let path = wal_dir(data.path()).join(super::segment::segment_name(recs.len() as u64 + 5));
+    std::fs::write(&path, seg).unwrap();
+    let err = recover(data.path(), &data.path().join("s"), 0)
+        .err()
+        .expect("a hole is damage")
+        .to_string();
+    assert!(err.contains(&path.display().to_string()), "{err}");
+}
+
+#[test]
+fn a_log_that_ends_before_the_snapshot_gets_a_new_segment() {
+    let id = PoolId(11);
+    let recs = records(id);
+    let data = tempfile::tempdir().unwrap();
+    write_wal(data.path(), &recs[..3]);
+    // The snapshot covers more than survived in the log (power loss in mode never).
+    let pool = live_state(&recs);
+    snapshot::write(
+        &data.path().join("s"),
+        &SnapshotBody {
+            created_at: 1,
+            router_seq: 20,
+            pools: vec![PoolImage {
+                id,
+                covered_seq: 20,
+                pool: pool.clone(),
+            }],
+        },
+    )
+    .unwrap();
+    let got = recover(data.path(), &data.path().join("s"), 0).unwrap();
+    assert_eq!(got.wal.next_seq, 21);
+    assert!(got.wal.tail.is_none());
+    assert_eq!(got.pools[&id].pool, pool);
+}
