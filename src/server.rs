@@ -43,6 +43,8 @@ pub enum StartError {
     Wal(std::io::Error),
     #[error("cannot start the router actor: {0}")]
     Actor(String),
+    #[error("cannot create the demo pool: {0}")]
+    Demo(String),
     #[error("invalid snapshot schedule {0:?}: {1}")]
     Cron(String, String),
 }
@@ -158,6 +160,21 @@ impl Server {
             timeout: Duration::from_secs(30),
             running: Default::default(),
         });
+        let demo_pool = if settings.demo {
+            // The demo page is served by dnid itself, so the pool's website is dnid's.
+            let host = if addr.ip().is_unspecified() {
+                "localhost".to_string()
+            } else {
+                addr.ip().to_string()
+            };
+            let id = crate::http::demo::ensure_pool(&router, &format!("http://{host}"))
+                .await
+                .map_err(StartError::Demo)?;
+            tracing::info!(pool = %id, "demo pool ready: open http://{host}:{}/demo", addr.port());
+            Some(id)
+        } else {
+            None
+        };
         let scheduler = schedule_snapshots(&settings.snapshot_cron, snapshots.clone()).await?;
         let grace = Duration::from_secs(settings.shutdown_grace_secs);
         let app = Arc::new(App {
@@ -165,6 +182,7 @@ impl Server {
             clock,
             token: token.clone(),
             bots: BotMatcher::new(&settings.bot_user_agents),
+            demo_pool,
             rate_limit: crate::http::rate_limit::SessionRateLimit::new(
                 settings.session_rate_per_ip,
                 settings.session_burst_per_ip,

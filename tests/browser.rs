@@ -815,3 +815,34 @@ async fn dnid_swap_swaps_what_the_page_renders_itself() {
     assert_eq!(load.text("text_after"), "+1 555 000 1001");
     dnid.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_page_swaps_the_number_for_a_new_user() {
+    let chrome = browser_or_skip!("the_demo_page_swaps_the_number_for_a_new_user");
+    let dnid = TestServer::start_with(|c| c.demo = true).await;
+    let url = format!("{}/demo", dnid.base);
+    let visitor = Profile::new();
+    let (dom, stderr) = chrome.dump(&visitor, &url, SETTLE, Agent::Desktop).await;
+    assert!(
+        dom.contains(r#"<span class="phone">(202) 555-0101</span>"#),
+        "the first demo number is shown in the page's style:\n{dom}\n{stderr}"
+    );
+    assert!(dom.contains("tel:+12025550101"), "{dom}");
+    assert!(
+        dom.contains("Our printed flyer says (202) 555-0100"),
+        "the no-swap line keeps the original: {dom}"
+    );
+    assert!(
+        dom.contains("Your tracking number: +1 (202) 555-0101"),
+        "{dom}"
+    );
+    // Reloading keeps the number.
+    let (again, _) = chrome.dump(&visitor, &url, SETTLE, Agent::Desktop).await;
+    assert!(again.contains("(202) 555-0101</span>"), "{again}");
+    assert!(again.contains("session sticky"), "{again}");
+    // The demo pool survives a restart without being created twice.
+    let dnid = dnid.restart_with(|c| c.demo = true).await;
+    let pools = dnid.admin("GET", "/api/v1/pools", None).await.json();
+    assert_eq!(pools["pools"].as_array().unwrap().len(), 1, "{pools}");
+    dnid.shutdown().await;
+}

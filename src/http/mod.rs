@@ -5,6 +5,7 @@ pub mod admin;
 pub mod auth;
 pub mod body;
 pub mod client;
+pub mod demo;
 pub mod error;
 pub mod rate_limit;
 pub mod routes;
@@ -37,6 +38,8 @@ pub struct App {
     pub settings: Settings,
     pub bots: client::BotMatcher,
     pub rate_limit: rate_limit::SessionRateLimit,
+    /// The demo pool, when started with `--demo`.
+    pub demo_pool: Option<PoolId>,
     pub snapshots: std::sync::Arc<crate::actors::snapshots::Snapshotter>,
     /// Set when shutdown begins: `/readyz` turns 503 so balancers stop sending.
     pub draining: std::sync::atomic::AtomicBool,

@@ -36,6 +36,10 @@ pub async fn route(app: &App, peer: SocketAddr, req: Request<Incoming>) -> Respo
                 ))
             }
         }),
+        ["demo"] => match *req.method() {
+            Method::GET | Method::HEAD => super::demo::page(app.demo_pool),
+            _ => Err(not_allowed()),
+        },
         ["api", "v1", "tracking", rest @ ..] => {
             let headers = req.headers().clone();
             let mut resp = public(app, peer, req, rest)

@@ -155,6 +155,21 @@ impl Chrome {
     /// Loads `url` in a fresh Chromium with `profile`; returns the report read from the
     /// dumped DOM, and what Chromium logged.
     pub async fn load(&self, profile: &Profile, url: &str, budget: Budget, agent: Agent) -> Load {
+        let (dom, stderr) = self.dump(profile, url, budget, agent).await;
+        let report = extract_report(&dom).unwrap_or_else(|| {
+            panic!("no report in the page dumped from {url}:\n{dom}\n--- stderr:\n{stderr}")
+        });
+        Load { stderr, report }
+    }
+
+    /// Loads `url` and returns the DOM as Chromium serialises it, and its log.
+    pub async fn dump(
+        &self,
+        profile: &Profile,
+        url: &str,
+        budget: Budget,
+        agent: Agent,
+    ) -> (String, String) {
         let mut cmd = tokio::process::Command::new(&self.path);
         cmd.args([
             "--headless",
@@ -193,10 +208,7 @@ impl Chrome {
             "chromium failed on {url}: {}\n{stderr}",
             out.status
         );
-        let report = extract_report(&dom).unwrap_or_else(|| {
-            panic!("no report in the page dumped from {url}:\n{dom}\n--- stderr:\n{stderr}")
-        });
-        Load { stderr, report }
+        (dom, stderr)
     }
 }
 

@@ -89,14 +89,19 @@ impl TestServer {
     }
 
     /// Shuts down cleanly and starts again on the same data folder and clock.
-    pub async fn restart(mut self) -> Self {
+    pub async fn restart(self) -> Self {
+        self.restart_with(|_| {}).await
+    }
+
+    /// Like `restart`, with settings changed.
+    pub async fn restart_with(mut self, configure: impl FnOnce(&mut Settings)) -> Self {
         if let Some(s) = self.server.take() {
             s.shutdown().await;
         }
         let TestServer {
             data_dir, clock, ..
         } = self;
-        Self::start_in(data_dir, clock, |_| {})
+        Self::start_in(data_dir, clock, configure)
             .await
             .expect("server restarts")
     }
