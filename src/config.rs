@@ -47,6 +47,24 @@ pub struct Settings {
     pub session_burst_per_ip: u32,
     /// Create a demo pool with fictional numbers and serve `/demo`.
     pub demo: bool,
+    /// The URL the outside world uses to reach dnid (Twilio signs it; TwiML callbacks
+    /// point at it). Unset: `http://<Host header>`.
+    pub public_url: Option<String>,
+    /// Twilio's auth token; unset: signatures are not checked (a warning is logged).
+    pub twilio_auth_token: Option<Secret>,
+    /// Calls older than this many days are forgotten.
+    pub call_retention_days: u64,
+}
+
+/// A secret setting: never shown by `Debug`.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<redacted>")
+    }
 }
 
 /// Every minute, at second 0.
@@ -107,6 +125,9 @@ impl Default for Settings {
             session_rate_per_ip: 120,
             session_burst_per_ip: 60,
             demo: false,
+            public_url: None,
+            twilio_auth_token: None,
+            call_retention_days: 90,
         }
     }
 }
@@ -171,6 +192,12 @@ pub struct ServeArgs {
     /// Create a demo pool with fictional numbers and serve the demo page at /demo.
     #[arg(long, env = "DNID_DEMO")]
     pub demo: bool,
+    /// The URL the outside world uses to reach dnid, e.g. https://dnid.example.com (Twilio signs it) [default: http://<Host header>].
+    #[arg(long, env = "DNID_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Days of calls kept in the call log [default: 90].
+    #[arg(long, env = "DNID_CALL_RETENTION_DAYS")]
+    pub call_retention_days: Option<u64>,
 }
 
 /// The configuration file could not be used.
@@ -213,9 +240,26 @@ impl ServeArgs {
             trusted_proxies,
             bot_user_agents,
             session_rate_per_ip,
-            session_burst_per_ip
+            session_burst_per_ip,
+            call_retention_days
         );
         s.demo |= self.demo;
+        if let Some(u) = &self.public_url {
+            s.public_url = Some(u.clone());
+        }
+        if let Some(u) = &s.public_url {
+            if !crate::calls::webhook::valid_url(u) {
+                return Err(ConfigError::Invalid(format!(
+                    "public_url must be an absolute http(s) URL, got {u:?}"
+                )));
+            }
+        }
+        // A secret: from the environment (or the file), never from a flag.
+        if let Ok(t) = std::env::var("DNID_TWILIO_AUTH_TOKEN") {
+            if !t.trim().is_empty() {
+                s.twilio_auth_token = Some(Secret(t.trim().to_string()));
+            }
+        }
         if s.max_inflight == 0 {
             return Err(ConfigError::Invalid(
                 "max_inflight must be at least 1".into(),

@@ -8,37 +8,65 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
 
-/// A pool id: 64 random bits, shown as 16 lowercase hex digits.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-pub struct PoolId(pub u64);
+/// Defines a server-made id: 64 random bits, shown as 16 lowercase hex digits.
+macro_rules! hex_id {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        pub struct $name(pub u64);
 
-impl PoolId {
-    pub fn random() -> Self {
-        PoolId(rand::random::<u64>().max(1))
-    }
-}
+        impl $name {
+            pub fn random() -> Self {
+                $name(rand::random::<u64>().max(1))
+            }
+        }
 
-impl fmt::Display for PoolId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:016x}", self.0)
-    }
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{:016x}", self.0)
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = BadId;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                parse_hex_id(s).map($name)
+            }
+        }
+    };
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("pool ids are 16 lowercase hex digits")]
-pub struct BadPoolId;
+#[error("ids are 16 lowercase hex digits")]
+pub struct BadId;
 
-impl FromStr for PoolId {
-    type Err = BadPoolId;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        if s.len() != 16 || !s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
-            return Err(BadPoolId);
-        }
-        u64::from_str_radix(s, 16)
-            .map(PoolId)
-            .map_err(|_| BadPoolId)
+fn parse_hex_id(s: &str) -> Result<u64, BadId> {
+    if s.len() != 16 || !s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+        return Err(BadId);
     }
+    u64::from_str_radix(s, 16).map_err(|_| BadId)
 }
+
+hex_id!(
+    /// A pool.
+    PoolId
+);
+hex_id!(
+    /// A call flow.
+    CallFlowId
+);
+hex_id!(
+    /// A call in the call log.
+    CallId
+);
+hex_id!(
+    /// A post-call webhook subscription.
+    WebhookId
+);
+hex_id!(
+    /// One webhook delivery (with its retries).
+    DeliveryId
+);
 
 /// The session id a visitor's browser keeps: 128 random bits of session id followed by
 /// the pool id, as 32 URL-safe base64 characters. Opaque to clients.

@@ -6,6 +6,8 @@
 #![forbid(unsafe_code)]
 
 pub mod actors;
+pub mod calls;
+pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod engine;
@@ -13,4 +15,4 @@ pub mod http;
 pub mod ids;
 pub mod server;
 pub mod store;
-pub mod cli;
+pub mod telemetry;

@@ -31,7 +31,7 @@ enum Command {
     ///
     /// The admin token comes from DNID_ADMIN_TOKEN, or is generated on first start,
     /// printed once and stored in the data folder (mode 0600).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// List, inspect, verify or take snapshots.
     #[command(subcommand)]
     Snapshot(SnapshotCommand),
@@ -58,7 +58,7 @@ fn main() -> ExitCode {
         .init();
     let result = match cli.command {
         Command::Serve(args) => {
-            return match run_server(args) {
+            return match run_server(*args) {
                 Ok(()) => ExitCode::SUCCESS,
                 // As `main() -> anyhow::Result<()>` reports it.
                 Err(e) => {

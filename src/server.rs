@@ -2,6 +2,7 @@
 //! writer, the actors, the snapshot schedule and the HTTP listener. Used by
 //! `dnid serve` and by the integration tests (on port 0, with a manual clock).
 
+use crate::actors::calls_actor::{CallsActor, CallsArgs, CallsMsg};
 use crate::actors::router::RouterArgs;
 use crate::actors::snapshots::Snapshotter;
 use crate::actors::{RouterActor, RouterMsg};
@@ -76,6 +77,8 @@ pub struct Server {
     http: JoinHandle<()>,
     router: ActorRef<RouterMsg>,
     router_done: JoinHandle<()>,
+    calls: ActorRef<CallsMsg>,
+    calls_done: JoinHandle<()>,
     wal: WalThread,
     scheduler: JobScheduler,
     snapshots: Arc<Snapshotter>,
@@ -99,7 +102,13 @@ impl Server {
         admin_token_env: Option<String>,
         fs: Arc<dyn FileSystem>,
     ) -> Result<Server, StartError> {
+        crate::telemetry::install();
         let lock = lock_data_dir(&settings.data_dir)?;
+        if settings.twilio_auth_token.is_none() {
+            tracing::warn!(
+                "DNID_TWILIO_AUTH_TOKEN is not set: Twilio webhook signatures are not checked"
+            );
+        }
         let (token, token_source) = AdminToken::load_or_create(admin_token_env, &settings.data_dir)
             .map_err(|e| StartError::Token(settings.data_dir.clone(), e))?;
         let recovered = {
@@ -108,11 +117,16 @@ impl Server {
                 settings.snapshot_dir.clone(),
                 clock.now(),
             );
-            tokio::task::spawn_blocking(move || recover(&data, &snaps, now))
-                .await
-                .map_err(|e| StartError::Actor(e.to_string()))??
+            tokio::task::spawn_blocking(move || {
+                let recovered = recover(&data, &snaps, now)?;
+                note_recovered_snapshot(&snaps, recovered.report.snapshot.as_deref());
+                Ok::<_, RecoveryError>(recovered)
+            })
+            .await
+            .map_err(|e| StartError::Actor(e.to_string()))??
         };
         let report = recovered.report;
+        crate::telemetry::store::recovered(report.elapsed, report.records_replayed);
         tracing::info!(
             pools = recovered.pools.len(),
             records = report.records_replayed,
@@ -120,6 +134,7 @@ impl Server {
             millis = report.elapsed.as_millis() as u64,
             "state recovered"
         );
+        let recovered_calls = recovered.calls;
         let wal_thread = Wal::start(
             WalOptions {
                 dir: wal_dir(&settings.data_dir),
@@ -151,7 +166,24 @@ impl Server {
         )
         .await
         .map_err(|e| StartError::Actor(e.to_string()))?;
+        let (calls, calls_done) = Actor::spawn(
+            None,
+            CallsActor {
+                clock: clock.clone(),
+                wal: wal.clone(),
+                router: router.clone(),
+                sender: crate::calls::webhook::Sender::new(),
+                retention_secs: settings.call_retention_days.saturating_mul(86_400),
+                request_timeout: settings.request_timeout(),
+            },
+            CallsArgs {
+                image: recovered_calls,
+            },
+        )
+        .await
+        .map_err(|e| StartError::Actor(e.to_string()))?;
         let snapshots = Arc::new(Snapshotter {
+            calls: calls.clone(),
             router: router.clone(),
             wal: wal.clone(),
             dir: settings.snapshot_dir.clone(),
@@ -179,6 +211,7 @@ impl Server {
         let grace = Duration::from_secs(settings.shutdown_grace_secs);
         let app = Arc::new(App {
             router: router.clone(),
+            calls: calls.clone(),
             clock,
             token: token.clone(),
             bots: BotMatcher::new(&settings.bot_user_agents),
@@ -202,6 +235,8 @@ impl Server {
             http,
             router,
             router_done,
+            calls: calls.clone(),
+            calls_done,
             wal: wal_thread,
             scheduler,
             snapshots,
@@ -238,8 +273,19 @@ impl Server {
         self.router.stop_children_and_wait(None, None).await;
         self.router.stop(None);
         let _ = self.router_done.await;
+        self.calls.stop(None);
+        let _ = self.calls_done.await;
         let wal = self.wal;
         let _ = tokio::task::spawn_blocking(move || wal.stop()).await;
+    }
+}
+
+/// The snapshot recovery started from is the last good one until a new one is taken.
+fn note_recovered_snapshot(dir: &Path, used: Option<&Path>) {
+    let Some(used) = used else { return };
+    let listing = crate::store::snapshot::list(dir).unwrap_or_default();
+    if let Some(meta) = listing.into_iter().flatten().find(|m| m.path == used) {
+        crate::telemetry::store::snapshot_found(meta.created_at, meta.size);
     }
 }
 
@@ -255,6 +301,7 @@ async fn schedule_snapshots(
         let snapshots = snapshots.clone();
         Box::pin(async move {
             if let Err(e) = snapshots.take().await {
+                crate::telemetry::store::snapshot_failed();
                 tracing::error!(error = %e, "scheduled snapshot failed");
             }
         })

@@ -1,6 +1,7 @@
 //! The actor layer (ractor): one [`PoolActor`] per pool, and a [`RouterActor`] that
 //! owns them all and dispatches requests to them.
 
+pub mod calls_actor;
 pub mod messages;
 pub mod pool_actor;
 pub mod router;

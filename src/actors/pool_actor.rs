@@ -22,6 +22,7 @@ use crate::store::codec::encode_pool_record;
 use crate::store::record::{Applied, PoolRecord};
 use crate::store::snapshot::PoolImage;
 use crate::store::Wal;
+use crate::telemetry::pool::PoolMetrics;
 use ractor::{Actor, ActorProcessingErr, ActorRef};
 use std::time::Duration;
 use tokio::task::JoinHandle;
@@ -54,6 +55,7 @@ pub struct PoolState {
     applied_seq: u64,
     /// The latest time stamped on a record or used to advance the pool.
     last_stamp: u64,
+    metrics: PoolMetrics,
 }
 
 impl PoolState {
@@ -82,10 +84,15 @@ impl Actor for PoolActor {
         _myself: ActorRef<PoolMsg>,
         args: PoolArgs,
     ) -> Result<PoolState, ActorProcessingErr> {
+        let pool = args.pool;
+        let mut metrics = PoolMetrics::new(self.id, &pool);
+        metrics.update(&pool);
+        metrics.update_sizing(pool.recommended_size());
         Ok(PoolState {
-            site_host: site_host(&args.pool.settings().website_url),
-            last_stamp: args.pool.now(),
-            pool: args.pool,
+            site_host: site_host(&pool.settings().website_url),
+            last_stamp: pool.now(),
+            metrics,
+            pool,
             ticker: None,
             in_flight: 0,
             applied_seq: args.applied_seq,
@@ -109,6 +116,7 @@ impl Actor for PoolActor {
         if let Some(t) = state.ticker.take() {
             t.abort();
         }
+        state.metrics.zero();
         Ok(())
     }
 
@@ -118,6 +126,7 @@ impl Actor for PoolActor {
         msg: PoolMsg,
         state: &mut PoolState,
     ) -> Result<(), ActorProcessingErr> {
+        let tick = matches!(msg, PoolMsg::Tick);
         match msg {
             PoolMsg::Assign(input, reply) => {
                 if let Some(origin) = input.origin.as_deref() {
@@ -136,6 +145,7 @@ impl Actor for PoolActor {
                         state.pool.now()
                     };
                     state.pool.bot(now);
+                    state.metrics.assigned(AssignKind::Bot);
                     let _ = reply.send(Ok(SessionAnswer {
                         session: input.session.unwrap_or_else(SessionId::random),
                         kind: AssignKind::Bot,
@@ -145,9 +155,7 @@ impl Actor for PoolActor {
                     return Ok(());
                 }
                 let at = state.stamp(&self.clock);
-                let known = input
-                    .session
-                    .filter(|s| state.pool.retains_session(s, at));
+                let known = input.session.filter(|s| state.pool.retains_session(s, at));
                 let record = PoolRecord::Assign {
                     session: known,
                     fresh: SessionId::random(),
@@ -216,6 +224,9 @@ impl Actor for PoolActor {
                     Ok(seq) => {
                         state.applied_seq = seq;
                         let applied = record.apply(&mut state.pool);
+                        if let Applied::Assigned(a) | Applied::PageView(Ok(a)) = &applied {
+                            state.metrics.assigned(a.kind);
+                        }
                         if matches!(applied, Applied::Updated) {
                             state.site_host = site_host(&state.pool.settings().website_url);
                         }
@@ -285,6 +296,10 @@ impl Actor for PoolActor {
         if !departed.is_empty() {
             self.router
                 .send_message(RouterMsg::Departed(self.id, departed))?;
+        }
+        state.metrics.update(&state.pool);
+        if tick {
+            state.metrics.update_sizing(state.pool.recommended_size());
         }
         Ok(())
     }

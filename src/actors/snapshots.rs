@@ -7,6 +7,7 @@
 //! Recovery replays, per pool, only the records after that position. Allocation in a
 //! pool stops only while that pool's copy is made.
 
+use super::calls_actor::CallsMsg;
 use super::messages::{PoolError, PoolMsg, RouterMsg};
 use crate::clock::SharedClock;
 use crate::store::snapshot::{self, PoolImage, SnapshotBody, SnapshotError, SnapshotMeta};
@@ -33,6 +34,7 @@ pub enum SnapshotFailure {
 /// Takes snapshots, one at a time.
 pub struct Snapshotter {
     pub router: ActorRef<RouterMsg>,
+    pub calls: ActorRef<CallsMsg>,
     pub wal: Wal,
     pub dir: PathBuf,
     pub retain: usize,
@@ -68,13 +70,20 @@ impl Snapshotter {
         let _one_at_a_time = self.running.lock().await;
         let started = Instant::now();
         let barrier = self.wal.barrier().await?;
-        let (router_seq, actors) =
-            ask(&self.router, self.timeout, |r| RouterMsg::Snapshot(barrier, r)).await?;
+        let (router_seq, actors) = ask(&self.router, self.timeout, |r| {
+            RouterMsg::Snapshot(barrier, r)
+        })
+        .await?;
         let mut pools: Vec<PoolImage> = Vec::with_capacity(actors.len());
         let mut longest_copy = Duration::ZERO;
         for (id, actor) in actors {
             let t = Instant::now();
-            match ask(&actor, self.timeout, |reply| PoolMsg::Snapshot { barrier, reply }).await {
+            match ask(&actor, self.timeout, |reply| PoolMsg::Snapshot {
+                barrier,
+                reply,
+            })
+            .await
+            {
                 Ok(image) => pools.push(image),
                 // Deleted since the listing: its deletion is in the WAL after the barrier.
                 Err(_) if actor.get_status() != ractor::ActorStatus::Running => {
@@ -84,7 +93,19 @@ impl Snapshotter {
             }
             longest_copy = longest_copy.max(t.elapsed());
         }
+        let calls = match self
+            .calls
+            .call(
+                |reply| CallsMsg::Snapshot { barrier, reply },
+                Some(self.timeout),
+            )
+            .await
+        {
+            Ok(CallResult::Success(image)) => image,
+            _ => return Err(SnapshotFailure::Timeout),
+        };
         let body = SnapshotBody {
+            calls,
             created_at: self.clock.now(),
             router_seq,
             pools,
@@ -114,6 +135,7 @@ impl Snapshotter {
             duration: started.elapsed(),
             longest_copy,
         };
+        crate::telemetry::store::snapshot_taken(taken.duration, taken.meta.size);
         tracing::info!(
             file = %taken.meta.path.display(),
             pools = taken.pools,

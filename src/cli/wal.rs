@@ -136,6 +136,40 @@ pub fn summary(rec: &WalRecord) -> String {
             format!("Router DeletePool pool={id} at={}", rfc3339(*at))
         }
         WalRecord::Pool(id, r) => format!("Pool({id}) {}", pool_summary(r)),
+        WalRecord::Calls(r) => format!("Calls {}", calls_summary(r)),
+    }
+}
+
+fn calls_summary(r: &crate::calls::CallsRecord) -> String {
+    use crate::calls::CallsRecord as C;
+    match r {
+        C::FlowPut(f) => format!("FlowPut flow={} forward_to={}", f.id, f.forward_to),
+        C::FlowDeleted(id) => format!("FlowDeleted flow={id}"),
+        C::CallAdded(c) => format!(
+            "CallAdded call={} to={} status={} at={}",
+            c.id,
+            c.tracking_number,
+            c.status.as_str(),
+            rfc3339(c.started_at)
+        ),
+        C::CallUpdated {
+            id, call_status, ..
+        } => {
+            format!(
+                "CallUpdated call={id} call_status={}",
+                printable(call_status)
+            )
+        }
+        C::WebhookPut(w) => format!("WebhookPut webhook={} pool={}", w.id, w.pool_id),
+        C::WebhookDeleted(id) => format!("WebhookDeleted webhook={id}"),
+        C::DeliveryQueued(d) => format!("DeliveryQueued delivery={} call={}", d.id, d.call_id),
+        C::DeliveryAttempted { id, state, at, .. } => {
+            format!(
+                "DeliveryAttempted delivery={id} state={state:?} at={}",
+                rfc3339(*at)
+            )
+        }
+        C::Purge { before } => format!("Purge before={}", rfc3339(*before)),
     }
 }
 

@@ -271,6 +271,10 @@ mod tests {
 
     fn snapshot_covering(data: &Path, seq: u64) {
         let body = SnapshotBody {
+            calls: crate::store::snapshot::CallsImage {
+                covered_seq: seq,
+                ..Default::default()
+            },
             created_at: 1,
             router_seq: seq,
             pools: Vec::new(),

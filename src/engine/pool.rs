@@ -9,7 +9,7 @@ use super::number::PhoneNumber;
 use super::session::{Attribution, Session, SessionId};
 use super::settings::{ExhaustionPolicy, PoolSettings};
 use super::slot_queue::SlotQueue;
-use super::stats::Counters;
+use super::stats::{Counters, SizingHistory};
 use super::wheel::TimerWheel;
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, VecDeque};
@@ -134,6 +134,9 @@ pub struct Pool {
     /// `forget_retired` checks before it removes.
     pub(super) retired: VecDeque<(u64, SessionId)>,
     pub(super) counters: Counters,
+    /// Load over the last hour, day and week, for sizing (see `stats.rs`).
+    #[serde(default)]
+    pub(super) sizing: SizingHistory,
     pub(super) leased: usize,
     /// Numbers that left the pool after draining, for the owner to collect.
     pub(super) departed: Vec<PhoneNumber>,
@@ -155,6 +158,7 @@ impl Pool {
             sessions: HashMap::new(),
             retired: VecDeque::new(),
             counters: Counters::default(),
+            sizing: SizingHistory::default(),
             leased: 0,
             departed: Vec::new(),
             now,
@@ -278,9 +282,8 @@ impl Pool {
     pub fn retains_session(&self, id: &SessionId, now: u64) -> bool {
         self.sessions.get(id).is_some_and(|s| {
             s.slot.is_some()
-                || s.ended_at.is_none_or(|e| {
-                    now.saturating_sub(e) <= self.settings.attribution_window_secs
-                })
+                || s.ended_at
+                    .is_none_or(|e| now.saturating_sub(e) <= self.settings.attribution_window_secs)
         })
     }
 
@@ -302,7 +305,13 @@ impl Pool {
     }
 
     /// Renews a known session, or leases it again by rule 3.
-    fn touch(&mut self, id: SessionId, counts_page: bool, live: AssignKind, now: u64) -> Assignment {
+    fn touch(
+        &mut self,
+        id: SessionId,
+        counts_page: bool,
+        live: AssignKind,
+        now: u64,
+    ) -> Assignment {
         let (slot, last_slot) = match self.sessions.get_mut(&id) {
             Some(s) => {
                 s.last_seen = now;
@@ -356,16 +365,19 @@ impl Pool {
         match self.settings.exhaustion_policy {
             ExhaustionPolicy::Fallback => {
                 self.counters.fallback += 1;
+                self.note_sizing(now);
                 no_lease(AssignKind::Fallback)
             }
             ExhaustionPolicy::NoSwap => {
                 self.counters.no_swap += 1;
+                self.note_sizing(now);
                 no_lease(AssignKind::NoSwap)
             }
             ExhaustionPolicy::RecycleOldest => {
                 let Some(victim) = self.by_activity.front() else {
                     // Every number is draining or there are none: nothing to recycle.
                     self.counters.fallback += 1;
+                    self.note_sizing(now);
                     return no_lease(AssignKind::Fallback);
                 };
                 let previous = self.end_lease(victim, now, LeaseEnd::Recycled);
@@ -400,6 +412,7 @@ impl Pool {
             s.ended_at = None;
         }
         self.leased += 1;
+        self.note_sizing(now);
         self.counters.peak_active = self.counters.peak_active.max(self.leased as u64);
         match kind {
             AssignKind::New => self.counters.assigned_new += 1,
@@ -431,6 +444,7 @@ impl Pool {
         self.wheel.cancel(slot);
         self.by_activity.remove(slot);
         self.leased -= 1;
+        self.note_sizing(ended);
         if let Some(sess) = self.sessions.get_mut(&lease.session) {
             sess.slot = None;
             sess.ended_at = Some(ended);

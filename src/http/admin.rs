@@ -59,6 +59,10 @@ struct PoolView {
     active_sessions: usize,
     utilization: f64,
     exhausted: u64,
+    /// The recommended pool size (see the stats endpoint).
+    recommended_size: u64,
+    /// The recommendation is above the pool's size: the pool needs more numbers.
+    needs_more_numbers: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     numbers: Option<Vec<NumberView>>,
 }
@@ -81,6 +85,8 @@ impl PoolView {
             active_sessions: info.stats.active_sessions,
             utilization: info.stats.utilization,
             exhausted: info.stats.exhausted,
+            recommended_size: info.stats.recommended_size,
+            needs_more_numbers: info.stats.needs_more_numbers,
             numbers: with_numbers.then(|| {
                 info.numbers
                     .into_iter()

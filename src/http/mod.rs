@@ -2,16 +2,20 @@
 //! endpoints, and the server loop with its admission control and graceful shutdown.
 
 pub mod admin;
+pub mod admin_ui;
 pub mod auth;
 pub mod body;
+pub mod calls;
 pub mod client;
 pub mod demo;
 pub mod error;
+pub mod openapi;
 pub mod rate_limit;
 pub mod routes;
 pub mod server;
 pub mod snapshots;
 pub mod snippet;
+pub mod telephony;
 pub mod tracking;
 
 pub use body::{empty, json_response};
@@ -33,6 +37,7 @@ pub type Body = http_body_util::Full<Bytes>;
 /// mutable state lives in the actors.
 pub struct App {
     pub router: ActorRef<RouterMsg>,
+    pub calls: ActorRef<crate::actors::calls_actor::CallsMsg>,
     pub clock: SharedClock,
     pub token: AdminToken,
     pub settings: Settings,

@@ -1,21 +1,180 @@
 //! The route table: method and path to handler. Admin routes check the token before
 //! anything else is read; public tracking routes get CORS headers.
+//!
+//! [`ROUTES`] lists every route the server answers, as a path template and its
+//! methods. It names requests in the metrics (`route="/api/v1/pools/{id}"`, never a
+//! raw path), and the OpenAPI document (`GET /api/v1/openapi.json`) is tested
+//! against it and against the server itself.
 
 use super::error::ApiError;
 use super::{admin, json_response, tracking, App, Body};
+use crate::telemetry;
+use bytes::Bytes;
+use http_body_util::Full;
 use hyper::body::Incoming;
-use hyper::{Method, Request, Response, StatusCode};
+use hyper::{header, Method, Request, Response, StatusCode};
 use std::net::SocketAddr;
+use std::time::Instant;
 
-/// Answers one request. Never fails: every error becomes an error response.
-pub async fn route(app: &App, peer: SocketAddr, req: Request<Incoming>) -> Response<Body> {
-    let path = req.uri().path().to_string();
-    let segments: Vec<&str> = path
-        .trim_start_matches('/')
+/// Who may call a route.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone: operations and documentation.
+    Open,
+    /// Anyone, with CORS: the tracking snippet's endpoints.
+    Public,
+    /// `Authorization: Bearer <admin token>`.
+    Admin,
+    /// The telephony provider (Twilio form posts, signature checked when configured).
+    Telephony,
+}
+
+/// One route: a path template (`{name}` stands for one path segment) and its methods.
+#[derive(Clone, Copy, Debug)]
+pub struct Route {
+    pub path: &'static str,
+    pub methods: &'static [&'static str],
+    pub access: Access,
+}
+
+const fn r(path: &'static str, methods: &'static [&'static str], access: Access) -> Route {
+    Route {
+        path,
+        methods,
+        access,
+    }
+}
+
+/// Every route the server answers.
+pub const ROUTES: &[Route] = &[
+    r("/healthz", &["GET"], Access::Open),
+    r("/readyz", &["GET"], Access::Open),
+    r("/metrics", &["GET"], Access::Open),
+    r("/demo", &["GET", "HEAD"], Access::Open),
+    r("/admin", &["GET", "HEAD"], Access::Open),
+    r("/admin/app.js", &["GET", "HEAD"], Access::Open),
+    r("/admin/app.css", &["GET", "HEAD"], Access::Open),
+    r("/admin/favicon.svg", &["GET", "HEAD"], Access::Open),
+    r("/api/v1/openapi.json", &["GET"], Access::Open),
+    r(
+        "/api/v1/tracking/snippet.js",
+        &["GET", "HEAD"],
+        Access::Public,
+    ),
+    r(
+        "/api/v1/tracking/sessions",
+        &["POST", "OPTIONS"],
+        Access::Public,
+    ),
+    r(
+        "/api/v1/tracking/sessions/{session_id}/pageviews",
+        &["POST", "OPTIONS"],
+        Access::Public,
+    ),
+    r("/api/v1/pools", &["GET", "POST"], Access::Admin),
+    r(
+        "/api/v1/pools/{id}",
+        &["GET", "PATCH", "DELETE"],
+        Access::Admin,
+    ),
+    r("/api/v1/pools/{id}/numbers", &["POST"], Access::Admin),
+    r(
+        "/api/v1/pools/{id}/numbers/{number}",
+        &["DELETE"],
+        Access::Admin,
+    ),
+    r("/api/v1/pools/{id}/sessions", &["GET"], Access::Admin),
+    r(
+        "/api/v1/pools/{id}/sessions/{session_id}",
+        &["DELETE"],
+        Access::Admin,
+    ),
+    r("/api/v1/pools/{id}/stats", &["GET"], Access::Admin),
+    r("/api/v1/snapshots", &["GET", "POST"], Access::Admin),
+    r("/api/v1/call-flows", &["GET", "POST"], Access::Admin),
+    r(
+        "/api/v1/call-flows/{id}",
+        &["GET", "PATCH", "DELETE"],
+        Access::Admin,
+    ),
+    r("/api/v1/calls", &["GET", "POST"], Access::Admin),
+    r("/api/v1/calls/{id}", &["GET"], Access::Admin),
+    r("/api/v1/webhooks", &["GET", "POST"], Access::Admin),
+    r("/api/v1/webhooks/deliveries", &["GET"], Access::Admin),
+    r(
+        "/api/v1/webhooks/deliveries/{id}/retry",
+        &["POST"],
+        Access::Admin,
+    ),
+    r("/api/v1/webhooks/{id}", &["DELETE"], Access::Admin),
+    r(
+        "/api/v1/telephony/twilio/voice",
+        &["POST"],
+        Access::Telephony,
+    ),
+    r(
+        "/api/v1/telephony/twilio/status",
+        &["POST"],
+        Access::Telephony,
+    ),
+];
+
+/// A path's segments, as the router matches them (no leading or trailing `/`).
+fn segments(path: &str) -> Vec<&str> {
+    path.trim_start_matches('/')
         .trim_end_matches('/')
         .split('/')
-        .collect();
-    let result = match segments.as_slice() {
+        .collect()
+}
+
+fn matches(template: &str, segments: &[&str]) -> bool {
+    let mut parts = template.trim_start_matches('/').split('/');
+    for seg in segments {
+        match parts.next() {
+            Some(p) if p.starts_with('{') => {
+                if seg.is_empty() {
+                    return false;
+                }
+            }
+            Some(p) if p == *seg => {}
+            _ => return false,
+        }
+    }
+    parts.next().is_none()
+}
+
+/// The route template a path falls under, if any.
+pub fn template(path: &str) -> Option<&'static str> {
+    template_of(&segments(path))
+}
+
+fn template_of(segments: &[&str]) -> Option<&'static str> {
+    ROUTES
+        .iter()
+        .find(|r| matches(r.path, segments))
+        .map(|r| r.path)
+}
+
+/// Answers one request and counts it. Never fails: every error becomes an error
+/// response.
+pub async fn route(app: &App, peer: SocketAddr, req: Request<Incoming>) -> Response<Body> {
+    let started = Instant::now();
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    let segments = segments(&path);
+    let template = template_of(&segments).unwrap_or(telemetry::http::UNMATCHED);
+    let resp = dispatch(app, peer, req, &segments).await;
+    telemetry::http::request(template, &method, resp.status().as_u16(), started.elapsed());
+    resp
+}
+
+async fn dispatch(
+    app: &App,
+    peer: SocketAddr,
+    req: Request<Incoming>,
+    segments: &[&str],
+) -> Response<Body> {
+    let result = match segments {
         ["healthz"] => only(&req, &[Method::GET], || {
             Ok(json_response(
                 StatusCode::OK,
@@ -36,10 +195,21 @@ pub async fn route(app: &App, peer: SocketAddr, req: Request<Incoming>) -> Respo
                 ))
             }
         }),
+        ["metrics"] => match *req.method() {
+            Method::GET => Ok(metrics().await),
+            _ => Err(not_allowed()),
+        },
         ["demo"] => match *req.method() {
             Method::GET | Method::HEAD => super::demo::page(app.demo_pool),
             _ => Err(not_allowed()),
         },
+        // The web admin: static files; its data comes from the admin API with the token.
+        ["admin", rest @ ..] => super::admin_ui::serve(req.method(), req.headers(), rest),
+        ["api", "v1", "openapi.json"] => {
+            only(&req, &[Method::GET], || Ok(super::openapi::response()))
+        }
+        // The provider posts here; it has no admin token.
+        ["api", "v1", "telephony", rest @ ..] => super::telephony::route(app, req, rest).await,
         ["api", "v1", "tracking", rest @ ..] => {
             let headers = req.headers().clone();
             let mut resp = public(app, peer, req, rest)
@@ -96,6 +266,8 @@ async fn admin_route(
             Method::GET => super::snapshots::list(app).await,
             _ => Err(not_allowed()),
         },
+        // Call flows, the call log and webhooks.
+        ["call-flows" | "calls" | "webhooks", ..] => super::calls::route(app, req, rest).await,
         ["pools", id] => {
             let id = admin::parse_pool_id(id)?;
             match method {
@@ -165,6 +337,19 @@ fn only(
     }
 }
 
+/// `GET /metrics`: rendered off the async workers (a large registry takes a while).
+async fn metrics() -> Response<Body> {
+    let text = tokio::task::spawn_blocking(telemetry::render)
+        .await
+        .unwrap_or_default();
+    let mut resp = Response::new(Full::new(Bytes::from(text)));
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static(telemetry::CONTENT_TYPE),
+    );
+    resp
+}
+
 fn not_allowed() -> ApiError {
     ApiError::new(
         StatusCode::METHOD_NOT_ALLOWED,
@@ -195,7 +380,7 @@ fn query_flag(query: &str, name: &'static str) -> Result<bool, ApiError> {
 /// Largest `?limit=` on list endpoints.
 pub const MAX_LIMIT: usize = 10_000;
 
-fn query_limit(query: &str) -> Result<usize, ApiError> {
+pub fn query_limit(query: &str) -> Result<usize, ApiError> {
     match query_param(query, "limit") {
         None => Ok(100),
         Some(v) => v
@@ -221,6 +406,35 @@ pub fn overloaded() -> Response<Body> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn paths_map_to_their_route_template_and_nothing_else() {
+        assert_eq!(template("/healthz"), Some("/healthz"));
+        assert_eq!(template("/api/v1/pools/"), Some("/api/v1/pools"));
+        assert_eq!(
+            template("/api/v1/pools/0123456789abcdef"),
+            Some("/api/v1/pools/{id}")
+        );
+        assert_eq!(
+            template("/api/v1/pools/0123456789abcdef/numbers/+15550001001"),
+            Some("/api/v1/pools/{id}/numbers/{number}")
+        );
+        assert_eq!(
+            template("/api/v1/tracking/sessions/abc/pageviews"),
+            Some("/api/v1/tracking/sessions/{session_id}/pageviews")
+        );
+        assert_eq!(template("/api/v1/pools/x/nope"), None);
+        assert_eq!(template("/"), None);
+        assert_eq!(template("/api/v1/pools//stats"), None);
+    }
+
+    #[test]
+    fn every_template_matches_itself_first() {
+        for r in ROUTES {
+            assert_eq!(template(r.path), Some(r.path), "{}", r.path);
+            assert!(!r.methods.is_empty());
+        }
+    }
 
     #[test]
     fn query_flags_and_limits_are_validated() {

@@ -2,8 +2,9 @@
 //! (answered 503 + `Retry-After` past it), and graceful shutdown that stops accepting,
 //! lets in-flight requests finish within a deadline, then closes what is left.
 
-use super::routes::{overloaded, route};
+use super::routes::{overloaded, route, template};
 use super::App;
+use crate::telemetry::http::{self as metrics, InFlight, OVERLOADED, UNMATCHED};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -11,7 +12,7 @@ use hyper_util::server::graceful::GracefulShutdown;
 use std::convert::Infallible;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
 use tokio::sync::{watch, Semaphore};
 
@@ -58,15 +59,26 @@ pub async fn serve(
             let app = app.clone();
             let inflight = inflight.clone();
             async move {
-                // Health probes bypass admission control: an overloaded server is
-                // alive, and saying otherwise would get it restarted under load.
-                let probe = matches!(req.uri().path(), "/healthz" | "/readyz");
+                let _counted = InFlight::enter();
+                // Health probes and scrapes bypass admission control: an overloaded
+                // server is alive, and saying otherwise would get it restarted under
+                // load; its metrics are most wanted then.
+                let probe = matches!(req.uri().path(), "/healthz" | "/readyz" | "/metrics");
                 let _permit = match inflight.try_acquire_owned() {
                     Ok(p) => Some(p),
                     Err(_) if probe => None,
                     Err(_) => {
-                        metrics_rejected();
-                        return Ok::<_, Infallible>(overloaded());
+                        let started = Instant::now();
+                        tracing::debug!("request refused: too many in flight");
+                        metrics::rejected(OVERLOADED);
+                        let resp = overloaded();
+                        metrics::request(
+                            template(req.uri().path()).unwrap_or(UNMATCHED),
+                            req.method(),
+                            resp.status().as_u16(),
+                            started.elapsed(),
+                        );
+                        return Ok::<_, Infallible>(resp);
                     }
                 };
                 Ok::<_, Infallible>(route(&app, peer, req).await)
@@ -93,9 +105,4 @@ pub async fn serve(
             tracing::warn!(grace_secs = grace.as_secs(), "shutdown deadline passed; closing remaining connections");
         }
     }
-}
-
-/// Counts a request refused by admission control.
-fn metrics_rejected() {
-    tracing::debug!("request refused: too many in flight");
 }

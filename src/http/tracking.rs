@@ -10,10 +10,12 @@ use crate::actors::{AssignInput, PoolMsg, SessionAnswer};
 use crate::clock::rfc3339;
 use crate::engine::AssignKind;
 use crate::ids::{PoolId, SessionToken};
+use crate::telemetry;
 use hyper::body::Incoming;
 use hyper::{header, HeaderMap, Request, Response, StatusCode};
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
+use std::time::Instant;
 
 /// Longest URL accepted for `page_url` and `referrer`.
 pub const MAX_URL_LEN: usize = 2048;
@@ -100,7 +102,9 @@ pub async fn new_session(
 ) -> Result<Response<Body>, ApiError> {
     let headers = req.headers().clone();
     let ip = client_ip(peer.ip(), &headers, &app.settings.trusted_proxies);
-    app.rate_limit.check(ip)?;
+    app.rate_limit
+        .check(ip)
+        .inspect_err(|_| telemetry::http::rejected(telemetry::http::RATE_LIMITED))?;
     let body: NewSession = json_body(req, app.settings.max_public_body_bytes).await?;
     let pool: PoolId = body.pool_id.parse().map_err(|e| {
         ApiError::bad_request("invalid_pool_id", format!("pool_id: {e}")).with_field("pool_id")
@@ -136,9 +140,11 @@ pub async fn new_session(
         user_agent: Some(truncate(user_agent, MAX_USER_AGENT_LEN).to_string()),
         origin: header_str(&headers, header::ORIGIN).map(str::to_string),
     };
+    let started = Instant::now();
     let answer = app
         .ask_pool(pool, |reply| PoolMsg::Assign(input, reply))
         .await?;
+    telemetry::pool::assign_latency(started.elapsed());
     Ok(json_response(
         StatusCode::OK,
         &SessionReply::new(pool, answer),

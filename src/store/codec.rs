@@ -3,6 +3,7 @@
 //! allocate without limit.
 
 use super::record::{PoolRecord, RouterRecord, WalRecord};
+use crate::calls::CallsRecord;
 use crate::ids::PoolId;
 use bincode::config::{self, Configuration, Fixint, Limit, LittleEndian};
 use serde::de::DeserializeOwned;
@@ -37,20 +38,27 @@ pub fn encode_record(r: &WalRecord) -> Result<Vec<u8>, CodecError> {
     Ok(bincode::serde::encode_to_vec(r, RECORD)?)
 }
 
-/// Encodes a pool record as `WalRecord::Pool(id, record)` without moving or cloning
-/// it (the live path keeps the record to apply once it is durable).
+/// Same variant names and order as [`WalRecord`], so the same bytes: lets the live
+/// path encode a record it keeps (to apply once durable) without cloning it.
+#[derive(Serialize)]
+enum Borrowed<'a> {
+    #[allow(dead_code)]
+    Router(&'a RouterRecord),
+    Pool(PoolId, &'a PoolRecord),
+    Calls(&'a CallsRecord),
+}
+
+/// Encodes `WalRecord::Pool(id, record)` from a borrowed record.
 pub fn encode_pool_record(id: PoolId, r: &PoolRecord) -> Result<Vec<u8>, CodecError> {
-    /// Same variant names and order as [`WalRecord`], so the same bytes.
-    #[derive(Serialize)]
-    enum Borrowed<'a> {
-        #[allow(dead_code)]
-        Router(&'a RouterRecord),
-        Pool(PoolId, &'a PoolRecord),
-    }
     Ok(bincode::serde::encode_to_vec(
         Borrowed::Pool(id, r),
         RECORD,
     )?)
+}
+
+/// Encodes `WalRecord::Calls(record)` from a borrowed record.
+pub fn encode_calls_record(r: &CallsRecord) -> Result<Vec<u8>, CodecError> {
+    Ok(bincode::serde::encode_to_vec(Borrowed::Calls(r), RECORD)?)
 }
 
 pub fn decode_record(bytes: &[u8]) -> Result<WalRecord, CodecError> {

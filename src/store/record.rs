@@ -5,6 +5,7 @@
 //! the time, the fresh session id drawn from the RNG, the attribution — and nothing it
 //! computes, so the live path and recovery share one `apply`.
 
+use crate::calls::CallsRecord;
 use crate::engine::{
     AddError, Assignment, Attribution, NotInPool, PhoneNumber, Pool, PoolSettings, Removal,
     SessionId, SessionNotFound,
@@ -66,6 +67,7 @@ pub enum RouterRecord {
 pub enum WalRecord {
     Router(RouterRecord),
     Pool(PoolId, PoolRecord),
+    Calls(CallsRecord),
 }
 
 /// What applying a pool record did, for the reply.

@@ -9,7 +9,7 @@
 use super::codec::decode_record;
 use super::record::{RouterRecord, WalRecord};
 use super::segment::{list_segments, scan, Tail};
-use super::snapshot::{self, SnapshotBody};
+use super::snapshot::{self, CallsImage, SnapshotBody};
 use super::wal::{wal_dir, WalStart};
 use crate::engine::Pool;
 use crate::ids::PoolId;
@@ -25,6 +25,8 @@ pub struct RecoveredPool {
 
 pub struct Recovered {
     pub pools: BTreeMap<PoolId, RecoveredPool>,
+    /// The call log, with the sequence number of the last record applied to it.
+    pub calls: CallsImage,
     /// The sequence number of the last pool creation or deletion.
     pub router_seq: u64,
     pub wal: WalStart,
@@ -65,6 +67,7 @@ pub fn recover(data_dir: &Path, snapshot_dir: &Path, now: u64) -> Result<Recover
     let started = Instant::now();
     let mut report = RecoveryReport::default();
     let mut pools = BTreeMap::new();
+    let mut calls = CallsImage::default();
     let mut router_seq = 0;
     let mut covered = 0;
     let listing = snapshot::list(snapshot_dir)
@@ -79,8 +82,9 @@ pub fn recover(data_dir: &Path, snapshot_dir: &Path, now: u64) -> Result<Recover
             }
         };
         match snapshot::read(&path) {
-            Ok((_, body)) => {
+            Ok((_, mut body)) => {
                 covered = body.covered_seq();
+                calls = std::mem::take(&mut body.calls);
                 (pools, router_seq) = from_snapshot(body);
                 report.snapshot = Some(path);
                 break;
@@ -141,7 +145,7 @@ pub fn recover(data_dir: &Path, snapshot_dir: &Path, now: u64) -> Result<Recover
             }
             match decode_record(f.payload) {
                 Ok(rec) => {
-                    apply(&mut pools, &mut router_seq, f.seq, rec);
+                    apply(&mut pools, &mut router_seq, &mut calls, f.seq, rec);
                     report.records_replayed += 1;
                 }
                 Err(e) => bad_record = Some((f.offset, e.to_string())),
@@ -199,7 +203,7 @@ pub fn recover(data_dir: &Path, snapshot_dir: &Path, now: u64) -> Result<Recover
     let next_seq = pools
         .values()
         .map(|p| p.applied_seq)
-        .chain([last_seq, router_seq, covered])
+        .chain([last_seq, router_seq, covered, calls.covered_seq])
         .max()
         .unwrap_or(0)
         + 1;
@@ -219,6 +223,7 @@ pub fn recover(data_dir: &Path, snapshot_dir: &Path, now: u64) -> Result<Recover
     report.elapsed = started.elapsed();
     Ok(Recovered {
         pools,
+        calls,
         router_seq,
         wal: WalStart {
             next_seq,
@@ -250,10 +255,17 @@ fn from_snapshot(body: SnapshotBody) -> (BTreeMap<PoolId, RecoveredPool>, u64) {
 pub fn apply(
     pools: &mut BTreeMap<PoolId, RecoveredPool>,
     router_seq: &mut u64,
+    calls: &mut CallsImage,
     seq: u64,
     rec: WalRecord,
 ) {
     match rec {
+        WalRecord::Calls(r) => {
+            if seq > calls.covered_seq {
+                calls.state.apply(r);
+                calls.covered_seq = seq;
+            }
+        }
         WalRecord::Router(r) => {
             if seq <= *router_seq {
                 return;

@@ -8,6 +8,7 @@
 
 use super::codec::{self, CodecError, MAX_SNAPSHOT_BYTES};
 use super::fs::sync_dir;
+use crate::calls::CallsState;
 use crate::engine::Pool;
 use crate::ids::PoolId;
 use serde::{Deserialize, Serialize};
@@ -29,12 +30,20 @@ pub struct PoolImage {
     pub pool: Pool,
 }
 
+/// The call log and the WAL position it includes.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CallsImage {
+    pub covered_seq: u64,
+    pub state: CallsState,
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SnapshotBody {
     pub created_at: u64,
     /// Every pool creation or deletion at or below this is reflected in `pools`.
     pub router_seq: u64,
     pub pools: Vec<PoolImage>,
+    pub calls: CallsImage,
 }
 
 impl SnapshotBody {
@@ -44,7 +53,7 @@ impl SnapshotBody {
         self.pools
             .iter()
             .map(|p| p.covered_seq)
-            .chain(std::iter::once(self.router_seq))
+            .chain([self.router_seq, self.calls.covered_seq])
             .min()
             .unwrap_or(self.router_seq)
     }

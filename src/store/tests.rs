@@ -80,7 +80,7 @@ fn live_state(recs: &[WalRecord]) -> Pool {
             WalRecord::Pool(_, rec) => {
                 rec.apply(pool.as_mut().unwrap());
             }
-            WalRecord::Router(_) => {}
+            WalRecord::Router(_) | WalRecord::Calls(_) => {}
         }
     }
     pool.unwrap()
@@ -137,6 +137,10 @@ fn state_to_snapshot_to_state_is_equal() {
     let id = PoolId(4);
     let pool = live_state(&records(id));
     let body = SnapshotBody {
+        calls: crate::store::snapshot::CallsImage {
+            covered_seq: 1,
+            ..Default::default()
+        },
         created_at: 5,
         router_seq: 1,
         pools: vec![PoolImage {
@@ -299,6 +303,10 @@ fn a_log_that_ends_before_the_snapshot_gets_a_new_segment() {
     snapshot::write(
         &data.path().join("s"),
         &SnapshotBody {
+            calls: crate::store::snapshot::CallsImage {
+                covered_seq: 20,
+                ..Default::default()
+            },
             created_at: 1,
             router_seq: 20,
             pools: vec![PoolImage {

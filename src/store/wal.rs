@@ -8,6 +8,7 @@
 
 use super::fs::{FileSystem, LogFile};
 use super::segment::{frame, segment_name, MAGIC};
+use crate::telemetry::store::WalMetrics;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::Arc;
@@ -119,6 +120,7 @@ impl Wal {
             needs_new_segment: start.tail.is_none(),
             dirty: false,
             opts,
+            metrics: WalMetrics::default(),
         };
         if let Some((_, path, len)) = start.tail {
             let mut f = writer.opts.fs.open_log(&path)?;
@@ -183,6 +185,7 @@ struct Writer {
     needs_new_segment: bool,
     /// Written but not synced (modes `everysec` and `never`).
     dirty: bool,
+    metrics: WalMetrics,
 }
 
 impl Writer {
@@ -221,12 +224,14 @@ impl Writer {
                 let result = self.write_batch(&buf, batch_first);
                 match result {
                     Ok(()) => {
+                        self.metrics.batch_written(dones.len(), buf.len());
                         for (seq, done) in dones.drain(..) {
                             done(Ok(seq));
                         }
                     }
                     Err(e) => {
                         tracing::error!(error = %e, "write-ahead log batch failed; its requests are refused");
+                        self.metrics.batch_failed();
                         self.next_seq = batch_first;
                         let err = WalError::Io(e.to_string());
                         for (_, done) in dones.drain(..) {
@@ -253,7 +258,10 @@ impl Writer {
 
     fn sync_dirty(&mut self) {
         if let Some(f) = self.file.as_mut() {
-            match f.sync_data() {
+            let started = Instant::now();
+            let synced = f.sync_data();
+            self.metrics.fsync(started.elapsed());
+            match synced {
                 Ok(()) => self.dirty = false,
                 Err(e) => {
                     tracing::error!(error = %e, "background fsync of the write-ahead log failed")
@@ -274,8 +282,14 @@ impl Writer {
         let Some(f) = self.file.as_mut() else {
             return Err(std::io::Error::other("no open segment"));
         };
+        let metrics = &self.metrics;
         let result = f.write_all(buf).and_then(|()| match self.opts.mode {
-            FsyncMode::Always => f.sync_data(),
+            FsyncMode::Always => {
+                let started = Instant::now();
+                let synced = f.sync_data();
+                metrics.fsync(started.elapsed());
+                synced
+            }
             _ => Ok(()),
         });
         match result {
