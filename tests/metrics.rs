@@ -83,8 +83,12 @@ fn sample(text: &str, series: &str) -> Option<f64> {
 
 /// Some traffic of every kind on a two-number pool; returns (pool, session ids).
 async fn traffic(s: &TestServer) -> (String, Vec<String>) {
-    let pool = s.create_pool(&["+15550001001", "+15550001002"], json!({})).await;
-    let a = s.new_session(&pool, None, "https://shop.example/?utm_source=google").await;
+    let pool = s
+        .create_pool(&["+15550001001", "+15550001002"], json!({}))
+        .await;
+    let a = s
+        .new_session(&pool, None, "https://shop.example/?utm_source=google")
+        .await;
     let b = s.new_session(&pool, None, "https://shop.example/").await;
     let sid = a["session_id"].as_str().unwrap().to_string();
     s.new_session(&pool, Some(&sid), "https://shop.example/again")
@@ -96,7 +100,10 @@ async fn traffic(s: &TestServer) -> (String, Vec<String>) {
         .raw(
             "POST",
             "/api/v1/tracking/sessions",
-            &[("user-agent", "Googlebot/2.1"), ("content-type", "application/json")],
+            &[
+                ("user-agent", "Googlebot/2.1"),
+                ("content-type", "application/json"),
+            ],
             json!({"pool_id": pool, "page_url": "https://shop.example/"}).to_string(),
         )
         .await;
@@ -126,13 +133,20 @@ async fn metrics_follow_the_traffic_and_name_no_session_or_number() {
     assert_eq!(assigned("renewed"), Some(1.0));
     assert_eq!(assigned("fallback"), Some(1.0));
     assert_eq!(assigned("bot"), Some(1.0));
-    assert_eq!(assigned("recycled"), Some(0.0), "every result exists from the start");
+    assert_eq!(
+        assigned("recycled"),
+        Some(0.0),
+        "every result exists from the start"
+    );
     let gauge = |name: &str| sample(&text, &format!("{name}{{pool=\"{pool}\"}}"));
     assert_eq!(gauge("dnid_pool_active_sessions"), Some(2.0));
     assert_eq!(gauge("dnid_pool_numbers"), Some(2.0));
     assert_eq!(gauge("dnid_pool_utilization_ratio"), Some(1.0));
     assert_eq!(
-        sample(&text, &format!("dnid_calls_total{{pool=\"{pool}\",status=\"attributed\"}}")),
+        sample(
+            &text,
+            &format!("dnid_calls_total{{pool=\"{pool}\",status=\"attributed\"}}")
+        ),
         Some(0.0)
     );
     // Route templates, never raw paths.
@@ -143,9 +157,15 @@ async fn metrics_follow_the_traffic_and_name_no_session_or_number() {
     assert!(!text.contains("/nope"));
     assert!(!text.contains(&format!("/api/v1/pools/{pool}")));
     for sid in &sessions {
-        assert!(!text.contains(sid.as_str()), "a session id is in the metrics");
+        assert!(
+            !text.contains(sid.as_str()),
+            "a session id is in the metrics"
+        );
     }
-    assert!(!text.contains("555000100"), "a phone number is in the metrics");
+    assert!(
+        !text.contains("555000100"),
+        "a phone number is in the metrics"
+    );
     for name in [
         "dnid_assign_duration_seconds_bucket{le=\"0.000001\"}",
         "dnid_http_request_duration_seconds_bucket",
@@ -177,13 +197,19 @@ async fn metrics_pass_promtool_check_metrics() {
     assert_eq!(s.admin("POST", "/api/v1/snapshots", None).await.status, 201);
     let text = metrics_text(&s).await;
     let (ok, out) = run_promtool(&["check", "metrics"], Some(&text));
-    assert!(ok && out.trim().is_empty(), "promtool check metrics:\n{out}");
+    assert!(
+        ok && out.trim().is_empty(),
+        "promtool check metrics:\n{out}"
+    );
     s.shutdown().await;
 }
 
 #[test]
 fn alert_rules_pass_promtool_check_and_their_unit_tests() {
-    let Some(_) = tool(PROMTOOL, "alert_rules_pass_promtool_check_and_their_unit_tests") else {
+    let Some(_) = tool(
+        PROMTOOL,
+        "alert_rules_pass_promtool_check_and_their_unit_tests",
+    ) else {
         return;
     };
     let rules = repo("grafana/alerts.yml");
@@ -212,13 +238,20 @@ async fn a_deleted_pools_gauges_read_zero() {
         let zero = |name: &str| {
             sample(&text, &format!("{name}{{pool=\"{pool}\"}}")).is_none_or(|v| v == 0.0)
         };
-        if ["dnid_pool_active_sessions", "dnid_pool_numbers", "dnid_pool_utilization_ratio"]
-            .into_iter()
-            .all(zero)
+        if [
+            "dnid_pool_active_sessions",
+            "dnid_pool_numbers",
+            "dnid_pool_utilization_ratio",
+        ]
+        .into_iter()
+        .all(zero)
         {
             break;
         }
-        assert!(Instant::now() < deadline, "gauges of a deleted pool:\n{text}");
+        assert!(
+            Instant::now() < deadline,
+            "gauges of a deleted pool:\n{text}"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     s.shutdown().await;
@@ -312,10 +345,8 @@ fn free_port() -> u16 {
 }
 
 async fn get_json(url: &str) -> Option<Value> {
-    let client = hyper_util::client::legacy::Client::builder(
-        hyper_util::rt::TokioExecutor::new(),
-    )
-    .build_http::<http_body_util::Full<bytes::Bytes>>();
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build_http::<http_body_util::Full<bytes::Bytes>>();
     let uri: hyper::Uri = url.parse().ok()?;
     let resp = tokio::time::timeout(Duration::from_secs(5), client.get(uri))
         .await
@@ -384,7 +415,10 @@ async fn prometheus_scrapes_dnid_and_evaluates_every_dashboard_and_alert_query()
     let _prom = Proc(
         Command::new(prometheus)
             .arg(format!("--config.file={}", config.display()))
-            .arg(format!("--storage.tsdb.path={}", dir.path().join("data").display()))
+            .arg(format!(
+                "--storage.tsdb.path={}",
+                dir.path().join("data").display()
+            ))
             .arg(format!("--web.listen-address=127.0.0.1:{port}"))
             .arg("--log.level=warn")
             .stdout(Stdio::null())
@@ -398,16 +432,18 @@ async fn prometheus_scrapes_dnid_and_evaluates_every_dashboard_and_alert_query()
         let base = s.base.clone();
         let pool = pool.clone();
         tokio::spawn(async move {
-            let client = hyper_util::client::legacy::Client::builder(
-                hyper_util::rt::TokioExecutor::new(),
-            )
-            .build_http::<http_body_util::Full<bytes::Bytes>>();
+            let client =
+                hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+                    .build_http::<http_body_util::Full<bytes::Bytes>>();
             for i in 0..300u32 {
-                let body = json!({"pool_id": pool, "page_url": format!("https://shop.example/{i}")});
+                let body =
+                    json!({"pool_id": pool, "page_url": format!("https://shop.example/{i}")});
                 let req = hyper::Request::post(format!("{base}/api/v1/tracking/sessions"))
                     .header("user-agent", BROWSER_UA)
                     .header("content-type", "application/json")
-                    .body(http_body_util::Full::new(bytes::Bytes::from(body.to_string())))
+                    .body(http_body_util::Full::new(bytes::Bytes::from(
+                        body.to_string(),
+                    )))
                     .unwrap();
                 let _ = client.request(req).await;
                 tokio::time::sleep(Duration::from_millis(50)).await;
@@ -415,32 +451,48 @@ async fn prometheus_scrapes_dnid_and_evaluates_every_dashboard_and_alert_query()
         })
     };
 
-    until("Prometheus to be ready", Duration::from_secs(15), || async {
-        get_json(&format!("{base}/api/v1/status/buildinfo"))
-            .await
-            .is_some()
-    })
+    until(
+        "Prometheus to be ready",
+        Duration::from_secs(15),
+        || async {
+            get_json(&format!("{base}/api/v1/status/buildinfo"))
+                .await
+                .is_some()
+        },
+    )
     .await;
-    until("the dnid target to be up", Duration::from_secs(10), || async {
-        let r = query(&base, "up{job=\"dnid\"}").await;
-        r["data"]["result"][0]["value"][1] == "1"
-    })
+    until(
+        "the dnid target to be up",
+        Duration::from_secs(10),
+        || async {
+            let r = query(&base, "up{job=\"dnid\"}").await;
+            r["data"]["result"][0]["value"][1] == "1"
+        },
+    )
     .await;
-    until("a few scrapes and a rate", Duration::from_secs(15), || async {
-        let n = query(&base, "count_over_time(up{job=\"dnid\"}[1m])").await;
-        let scrapes: f64 = n["data"]["result"][0]["value"][1]
-            .as_str()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0.0);
-        let rate = query(&base, "sum(rate(dnid_sessions_assigned_total[10s])) > 0").await;
-        scrapes >= 4.0 && rate["data"]["result"].as_array().is_some_and(|a| !a.is_empty())
-    })
+    until(
+        "a few scrapes and a rate",
+        Duration::from_secs(15),
+        || async {
+            let n = query(&base, "count_over_time(up{job=\"dnid\"}[1m])").await;
+            let scrapes: f64 = n["data"]["result"][0]["value"][1]
+                .as_str()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0.0);
+            let rate = query(&base, "sum(rate(dnid_sessions_assigned_total[10s])) > 0").await;
+            scrapes >= 4.0
+                && rate["data"]["result"]
+                    .as_array()
+                    .is_some_and(|a| !a.is_empty())
+        },
+    )
     .await;
 
     // Every panel query of the dashboard is valid; the core panels have data.
-    let dashboard: Value =
-        serde_json::from_str(&std::fs::read_to_string(repo("grafana/dashboards/dnid.json")).unwrap())
-            .unwrap();
+    let dashboard: Value = serde_json::from_str(
+        &std::fs::read_to_string(repo("grafana/dashboards/dnid.json")).unwrap(),
+    )
+    .unwrap();
     let core = [
         "Active sessions vs pool size",
         "Assignments per second, by result",
@@ -487,28 +539,38 @@ async fn prometheus_scrapes_dnid_and_evaluates_every_dashboard_and_alert_query()
         let r = query(&base, expr).await;
         assert_eq!(r["status"], "success", "alert expr {expr}\n{r}");
     }
-    until("the alert rules to be evaluated", Duration::from_secs(10), || async {
-        let r = get_json(&format!("{base}/api/v1/rules")).await.unwrap_or_default();
-        let rules: Vec<&Value> = r["data"]["groups"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .flat_map(|g| g["rules"].as_array().into_iter().flatten())
-            .collect();
-        rules.len() == exprs.len()
-            && rules.iter().all(|r| {
-                assert_ne!(r["health"], "err", "rule {r}");
-                r["health"] == "ok"
-            })
-    })
+    until(
+        "the alert rules to be evaluated",
+        Duration::from_secs(10),
+        || async {
+            let r = get_json(&format!("{base}/api/v1/rules"))
+                .await
+                .unwrap_or_default();
+            let rules: Vec<&Value> = r["data"]["groups"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .flat_map(|g| g["rules"].as_array().into_iter().flatten())
+                .collect();
+            rules.len() == exprs.len()
+                && rules.iter().all(|r| {
+                    assert_ne!(r["health"], "err", "rule {r}");
+                    r["health"] == "ok"
+                })
+        },
+    )
     .await;
     // The pool is full: its utilization alert is pending (it fires after 10 minutes).
     let alerts = get_json(&format!("{base}/api/v1/alerts")).await.unwrap();
     assert!(
-        alerts["data"]["alerts"].as_array().unwrap().iter().any(|a| {
-            a["labels"]["alertname"] == "DnidPoolUtilizationHigh"
-                && a["labels"]["pool"] == pool.as_str()
-        }),
+        alerts["data"]["alerts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| {
+                a["labels"]["alertname"] == "DnidPoolUtilizationHigh"
+                    && a["labels"]["pool"] == pool.as_str()
+            }),
         "{alerts}"
     );
     load.abort();

@@ -55,12 +55,22 @@ async fn the_document_describes_exactly_the_route_table() {
     let described = operations(&doc);
     let routed: BTreeSet<(String, String)> = ROUTES
         .iter()
-        .flat_map(|r| r.methods.iter().map(|m| (r.path.to_string(), m.to_string())))
+        .flat_map(|r| {
+            r.methods
+                .iter()
+                .map(|m| (r.path.to_string(), m.to_string()))
+        })
         .collect();
     let undocumented: Vec<_> = routed.difference(&described).collect();
     let unrouted: Vec<_> = described.difference(&routed).collect();
-    assert!(undocumented.is_empty(), "routes missing from the document: {undocumented:?}");
-    assert!(unrouted.is_empty(), "described but not routed: {unrouted:?}");
+    assert!(
+        undocumented.is_empty(),
+        "routes missing from the document: {undocumented:?}"
+    );
+    assert!(
+        unrouted.is_empty(),
+        "described but not routed: {unrouted:?}"
+    );
 
     check_refs(&doc, &doc);
     for (path, item) in doc["paths"].as_object().unwrap() {
@@ -110,7 +120,14 @@ async fn every_described_path_and_method_is_served() {
         let pool_route = path.starts_with("/api/v1/pools/");
         path.replace("{session_id}", &session)
             .replace("{number}", "%2B15550001002")
-            .replace("{id}", if pool_route { &pool } else { "0123456789abcdef" })
+            .replace(
+                "{id}",
+                if pool_route {
+                    &pool
+                } else {
+                    "0123456789abcdef"
+                },
+            )
     };
     // Deletions last (the pool's own at the very end), so the rest has its pool.
     let mut ops: Vec<(String, String)> = operations(&doc).into_iter().collect();

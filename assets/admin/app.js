@@ -22,6 +22,7 @@
   var CHART_SPAN_MS = 3 * 3600 * 1000;
   var CHART_MIN_SPAN_MS = 5 * 60 * 1000;
   var GAP_MS = 60 * 1000;
+  var SESSIONS_SHOWN = 200;
 
   var main = document.getElementById('main');
   var nav = document.getElementById('nav');
@@ -77,7 +78,14 @@
     }
   }
 
+  /** A table; each cell is labelled with its column (phones show rows as cards). */
   function table(headers, rows, attrs) {
+    var labels = headers.map(function (c) { return typeof c === 'string' ? c : c.text; });
+    rows.forEach(function (tr) {
+      [].forEach.call(tr.children, function (cell, i) {
+        if (labels[i] && !cell.hasAttribute('colspan')) cell.setAttribute('data-label', labels[i]);
+      });
+    });
     return h('div', { class: 'table-wrap' },
       h('table', attrs || {},
         h('thead', {}, h('tr', {}, headers.map(function (c) {
@@ -88,7 +96,7 @@
 
   function td(value, cls) {
     var empty = value === null || value === undefined || value === '';
-    return h('td', { class: cls || null }, empty ? '—' : value);
+    return h('td', { class: cls || null }, empty ? '—' : Array.isArray(value) ? h('span', {}, value) : value);
   }
 
   // ---------------------------------------------------------------- formatting
@@ -189,15 +197,19 @@
     try { store().setItem(SAMPLES_KEY, JSON.stringify(samples)); } catch (e) { /* full or unavailable: memory only */ }
   }
 
-  /** Records a pool's figures now: [time ms, active sessions, numbers]. Runs of equal values keep their ends only. */
+  /**
+   * Records a pool's figures now: [time ms, active sessions, numbers, 1 if nothing was
+   * sampled for a while before]. Runs of equal values keep their two ends only.
+   */
   function record(poolId, active, total) {
     var now = Date.now();
     var list = samples[poolId] || (samples[poolId] = []);
     var last = list[list.length - 1], prev = list[list.length - 2];
-    if (last && now - last[0] < 1000) { last[0] = now; last[1] = active; last[2] = total; }
-    else if (last && prev && now - last[0] < GAP_MS && last[1] === active && last[2] === total &&
+    var gap = !last || now - last[0] > GAP_MS;
+    if (!gap && now - last[0] < 1000) { last[1] = active; last[2] = total; }
+    else if (!gap && prev && !last[3] && last[1] === active && last[2] === total &&
       prev[1] === active && prev[2] === total) last[0] = now;
-    else list.push([now, active, total]);
+    else list.push(gap && last ? [now, active, total, 1] : [now, active, total]);
     while (list.length && (list.length > SAMPLE_MAX || now - list[0][0] > SAMPLE_KEEP_MS)) list.shift();
   }
 
@@ -234,25 +246,37 @@
       if (s[0] >= start) visible.push(s);
       else if (!list[i + 1] || list[i + 1][0] > start) visible.push([start, s[1], s[2]]);
     });
-    var top = 1;
-    visible.forEach(function (s) { top = Math.max(top, s[1], s[2]); });
-    top = niceMax(top);
+    var highest = 1;
+    visible.forEach(function (s) { highest = Math.max(highest, s[1], s[2]); });
+    // Headroom above the highest line, so that it does not sit on the frame.
+    var top = niceMax(highest <= 6 ? highest + 1 : highest * 1.1);
     function x(t) { return (L + (t - start) / (now - start) * (W - L - R)).toFixed(1); }
     function y(v) { return (T + (1 - v / top) * (H - T - B)).toFixed(1); }
-    function steps(k) {
-      var d = '';
-      visible.forEach(function (s, i) {
-        var p = visible[i - 1];
-        if (!p || s[0] - p[0] > GAP_MS) d += 'M' + x(s[0]) + ' ' + y(s[k]);
-        else d += 'H' + x(s[0]) + 'V' + y(s[k]);
-      });
-      var last = visible[visible.length - 1];
-      if (now - last[0] <= GAP_MS) d += 'H' + x(now);
-      return d;
-    }
+    // Runs of samples taken without a pause; a pause (no admin page open) breaks the lines.
+    var runs = [];
+    visible.forEach(function (s, i) {
+      if (!i || s[3]) runs.push([]);
+      runs[runs.length - 1].push(s);
+    });
     var first = visible[0], last = visible[visible.length - 1];
-    var area = steps(1).replace(/^M/, 'M') + 'V' + y(0) + 'H' + x(first[0]) + 'Z';
-    var grid = [0, top / 2, top].map(function (v) {
+    var end = now - last[0] <= GAP_MS ? now : last[0];
+    function line(run, k, until) {
+      var d = 'M' + x(run[0][0]) + ' ' + y(run[0][k]);
+      run.slice(1).forEach(function (s) { d += 'H' + x(s[0]) + 'V' + y(s[k]); });
+      return d + 'H' + x(until);
+    }
+    function paths(k) {
+      return runs.map(function (run, i) {
+        return line(run, k, i === runs.length - 1 ? end : run[run.length - 1][0]);
+      }).join('');
+    }
+    var area = runs.map(function (run, i) {
+      return line(run, 1, i === runs.length - 1 ? end : run[run.length - 1][0]) + 'V' + y(0) + 'H' + x(run[0][0]) + 'Z';
+    }).join('');
+    var levels = [];
+    if (top <= 8) for (var l = 0; l <= top; l++) levels.push(l);
+    else levels = [0, top / 2, top];
+    var grid = levels.map(function (v) {
       return [svg('line', { class: v ? 'grid' : 'axis', x1: L, x2: W - R, y1: y(v), y2: y(v) }),
         svg('text', { x: L - 6, y: +y(v) + 4, 'text-anchor': 'end' }, String(Math.round(v * 10) / 10))];
     });
@@ -267,8 +291,8 @@
         ' since ' + hhmm(first[0]) + '.'),
       grid, ticks,
       svg('path', { class: 'area', d: area }),
-      svg('path', { class: 'size', d: steps(2) }),
-      svg('path', { class: 'active', d: steps(1) }));
+      svg('path', { class: 'size', d: paths(2) }),
+      svg('path', { class: 'active', d: paths(1) }));
   }
 
   // ---------------------------------------------------------------- forms
@@ -322,7 +346,7 @@
     }
     input.setAttribute('aria-describedby', described);
     var wrap = def.type === 'checkbox'
-      ? h('div', { class: 'field' + (def.wide ? ' wide' : '') }, h('label', { for: id }, input, ' ', def.label), hint, error)
+      ? h('div', { class: 'field check' + (def.wide ? ' wide' : '') }, h('label', { for: id }, input, ' ', def.label), hint, error)
       : h('div', { class: 'field' + (def.wide ? ' wide' : '') }, h('label', { for: id }, def.label), input, hint, error);
     return {
       el: wrap, input: input, error: error, name: def.name,
@@ -357,7 +381,12 @@
       show: function (e, aliases) {
         var name = e.field;
         if (aliases && !byName[name]) name = aliases[e.code] || aliases[name] || name;
-        if (name && byName[name]) this.fieldError(name, e.message);
+        if (name && byName[name]) {
+          // The field is shown by its place; the message need not start with its API name.
+          var text = e.message, prefix = (e.field || '') + ': ';
+          if (e.field && text.indexOf(prefix) === 0) text = text.slice(prefix.length);
+          this.fieldError(name, text.charAt(0).toUpperCase() + text.slice(1));
+        }
         else {
           box.textContent = e.message;
           box.focus();
@@ -427,10 +456,19 @@
     return view;
   }
 
-  /** Runs fn now and then every ms while the view is shown. */
+  /** Runs fn now and then every ms while the view is shown; a tick is skipped while the last one's promise is pending. */
   function every(v, ms, fn) {
-    fn();
-    v.timers.push(setInterval(function () { if (v.alive) fn(); }, ms));
+    var busy = false;
+    function tick() {
+      if (!v.alive || busy) return;
+      var p = fn();
+      if (p && p.then) {
+        busy = true;
+        p.then(function () { busy = false; }, function () { busy = false; });
+      }
+    }
+    tick();
+    v.timers.push(setInterval(tick, ms));
   }
 
   function parseHash() {
@@ -567,7 +605,7 @@
       return h('tr', { 'data-pool-id': p.id },
         h('td', {}, h('a', { href: '#/pools/' + encodeURIComponent(p.id) }, p.name)),
         td(p.website_url, 'url'),
-        h('td', { class: 'num numbers-total' }, String(p.numbers_total), h('span', { class: 'note' }, ' (' + p.numbers_free + ' free)')),
+        h('td', { class: 'num numbers-total' }, h('span', {}, String(p.numbers_total), h('span', { class: 'note' }, ' (' + p.numbers_free + ' free)'))),
         h('td', { class: 'num active-sessions' }, String(p.active_sessions)),
         h('td', {}, utilization(p.utilization)),
         h('td', { class: 'num exhausted' }, String(p.exhausted)),
@@ -590,7 +628,7 @@
     ]);
     var last = null;
     every(v, REFRESH_MS, function () {
-      api('GET', '/api/v1/pools').then(function (d) {
+      return api('GET', '/api/v1/pools').then(function (d) {
         if (!v.alive) return;
         var pools = d.pools || [];
         recordPools(pools);
@@ -636,7 +674,8 @@
       fields.push(
         field({
           name: 'call_flow_id', label: 'Call flow', value: pool.call_flow_id || '',
-          options: [['', 'None: calls ring the target number']].concat(flows.map(function (f) { return [f.id, f.name + ' (forwards to ' + f.forward_to + ')']; })),
+          options: [['', 'None: calls ring the target number']].concat(flows.map(function (f) { return [f.id, f.name + ' (forwards to ' + f.forward_to + ')']; }),
+            pool.call_flow_id && !flows.some(function (f) { return f.id === pool.call_flow_id; }) ? [[pool.call_flow_id, pool.call_flow_id + ' (no such call flow)']] : []),
           hint: flows.length ? 'Where calls to the tracking numbers go.' : 'No call flows yet: calls ring the target number. Create one under Call Flows.'
         }),
         field({
@@ -659,9 +698,9 @@
       var state = formState(fields, box);
       var submit = h('button', { type: 'submit', class: 'primary' }, editing ? 'Save changes' : 'Create Pool');
       var form = h('form', { class: 'grid', id: 'pool-form', method: 'post', novalidate: true },
-        h('div', { class: 'field wide' }, box),
+        h('div', { class: 'span-all' }, box),
         fields.map(function (f) { return f.el; }),
-        h('div', { class: 'actions field wide' }, submit,
+        h('div', { class: 'actions span-all' }, submit,
           h('a', { class: 'button', href: editing ? '#/pools/' + encodeURIComponent(id) : '#/pools' }, 'Cancel')));
       form.addEventListener('submit', function (ev) {
         ev.preventDefault();
@@ -788,6 +827,7 @@
       var sessionsBox = h('div', { id: 'pool-sessions' });
       var callsBox = h('div', { id: 'pool-calls' });
       var peaks = h('p', { class: 'note' });
+      var since = h('p', { class: 'note', id: 'chart-since' });
       var numbersMsg = statusLine('numbers-msg');
       var sessionsMsg = statusLine();
 
@@ -904,7 +944,7 @@
       function refresh() {
         return Promise.all([
           api('GET', path),
-          api('GET', path + '/sessions?limit=500'),
+          api('GET', path + '/sessions?limit=' + SESSIONS_SHOWN),
           api('GET', path + '/stats'),
           api('GET', '/api/v1/calls?pool_id=' + encodeURIComponent(id) + '&limit=50')
         ]).then(function (r) {
@@ -918,12 +958,18 @@
           delete st2.at;
           if (changed('stats', st2)) renderStats(p, st);
           if (changed('numbers', [p.numbers, sessions.map(function (s) { return [s.number, s.attribution]; })])) fill(numbersBox, numbersTable(p, sessions));
-          if (changed('sessions', sessions)) fill(sessionsBox, sessionsTable(sessions));
+          if (changed('sessions', [sessions, st.active_sessions])) {
+            fill(sessionsBox, [sessions.length < st.active_sessions
+              ? h('p', { class: 'note' }, 'Showing ' + sessions.length + ' of ' + st.active_sessions + ' live sessions.') : null,
+            sessionsTable(sessions)]);
+          }
           if (changed('calls', calls)) {
             fill(callsBox, calls.length ? callsTable(calls, false) : h('p', { class: 'empty' },
               'No calls yet. Calls to this pool\'s numbers show up here with the visitor\'s source, campaign and landing page.'));
           }
           fill(chartBox, chart(samples[id], Date.now()));
+          var first = (samples[id] || [])[0];
+          since.textContent = first ? 'Sampled by this page since ' + clock(new Date(first[0])) + '.' : '';
         }).catch(function (e) {
           if (!v.alive) return;
           if (e.code === 'pool_not_found') { location.hash = '#/pools'; return; }
@@ -972,7 +1018,7 @@
           h('h2', { id: 'chart-h' }, 'Active sessions and pool size'),
           h('div', { class: 'legend', 'aria-hidden': 'true' }, h('span', {}, h('span', { class: 'swatch' }), 'Active sessions'),
             h('span', {}, h('span', { class: 'swatch size' }), 'Numbers in the pool')),
-          chartBox,
+          chartBox, since,
           h('p', { class: 'note' }, 'dnid keeps no history of active sessions, so this chart is sampled by this page (every ' +
             REFRESH_MS / 1000 + ' s here, every ' + BACKGROUND_SAMPLE_MS / 1000 + ' s on the other admin pages) for up to the last ' +
             CHART_SPAN_MS / 3600000 + ' hours while it is open, and kept in this browser tab only. Closing the tab forgets it.'),
@@ -1070,8 +1116,8 @@
       var state = formState(fields, box);
       var submit = h('button', { type: 'submit', class: 'primary' }, editing ? 'Save call flow' : 'Create call flow');
       var form = h('form', { class: 'grid', id: 'flow-form', method: 'post', novalidate: true },
-        h('div', { class: 'field wide' }, box), fields.map(function (f) { return f.el; }),
-        h('div', { class: 'actions field wide' }, submit, editing ? h('button', { type: 'button', onclick: function () { renderForm(null); } }, 'Cancel') : null));
+        h('div', { class: 'span-all' }, box), fields.map(function (f) { return f.el; }),
+        h('div', { class: 'actions span-all' }, submit, editing ? h('button', { type: 'button', onclick: function () { renderForm(null); } }, 'Cancel') : null));
       form.addEventListener('submit', function (ev) {
         ev.preventDefault();
         state.clear();
@@ -1095,10 +1141,20 @@
       if (editing) fields[0].focus();
     }
 
+    var voiceUrl = location.origin + '/api/v1/telephony/twilio/voice';
+    var twilioUrl = h('input', { type: 'text', id: 'twilio-voice-url', readOnly: true, value: voiceUrl, class: 'mono' });
+    var twilioCopied = statusLine();
     mount('Call Flows', [heading('Call Flows'),
       h('p', { class: 'note' }, 'A call flow says where calls to a pool\'s tracking numbers are forwarded (Twilio answers them with ' +
         'TwiML that dials this number). Choose it in the pool\'s settings. A pool without a call flow rings its target number.'),
-      status, listBox, formBox]);
+      status, listBox, formBox,
+      h('section', { class: 'card', 'aria-labelledby': 'twilio-h' }, h('h2', { id: 'twilio-h' }, 'Connect Twilio'),
+        h('p', {}, 'In Twilio, set each tracking number\'s voice webhook ("A call comes in", HTTP POST) to this address. dnid records ' +
+          'the call with its attribution and dials the call flow. Behind a proxy, use the address the outside world reaches dnid at ' +
+          '(--public-url), and set DNID_TWILIO_AUTH_TOKEN so that Twilio\'s signatures are checked.'),
+        h('div', { class: 'field' }, h('label', { for: 'twilio-voice-url' }, 'Voice webhook URL'), twilioUrl),
+        h('div', { class: 'actions' }, h('button', { type: 'button', onclick: function () { copyText(voiceUrl, twilioUrl, twilioCopied); } }, 'Copy URL'), twilioCopied),
+        h('p', { class: 'note' }, 'Other platforms: post each call to POST /api/v1/calls, or record one by hand on the Calls page.'))]);
     renderForm(null);
     load();
   }
@@ -1154,8 +1210,8 @@
 
     var filterForm = h('form', { class: 'grid', id: 'calls-filter', method: 'post', novalidate: true },
       fList.map(function (f) { return f.el; }),
-      h('div', { class: 'field wide' }, box),
-      h('div', { class: 'actions field wide' },
+      h('div', { class: 'span-all' }, box),
+      h('div', { class: 'actions span-all' },
         h('button', { type: 'submit', class: 'primary' }, 'Apply filters'),
         h('button', { type: 'button', id: 'calls-csv', onclick: function () { downloadCsv(queryString(), 'dnid-calls.csv', csvStatus); } }, 'Download CSV'),
         h('button', { type: 'button', onclick: function () { load(); } }, 'Refresh')),
@@ -1179,8 +1235,8 @@
       var result = statusLine('record-result');
       var submit = h('button', { type: 'submit', class: 'primary' }, 'Record call');
       var form = h('form', { class: 'grid', id: 'record-call-form', method: 'post', novalidate: true },
-        h('div', { class: 'field wide' }, rbox), fields.map(function (f) { return f.el; }), list,
-        h('div', { class: 'actions field wide' }, submit), h('div', { class: 'field wide' }, result));
+        h('div', { class: 'span-all' }, rbox), fields.map(function (f) { return f.el; }), list,
+        h('div', { class: 'actions span-all' }, submit), h('div', { class: 'span-all' }, result));
       form.addEventListener('submit', function (ev) {
         ev.preventDefault();
         rstate.clear();
@@ -1293,7 +1349,7 @@
       var state = formState(fields, box);
       var submit = h('button', { type: 'submit', class: 'primary', disabled: !pools.length }, 'Add webhook');
       var form = h('form', { class: 'grid', id: 'webhook-form', method: 'post', novalidate: true },
-        h('div', { class: 'field wide' }, box), fields.map(function (f) { return f.el; }), h('div', { class: 'actions field wide' }, submit));
+        h('div', { class: 'span-all' }, box), fields.map(function (f) { return f.el; }), h('div', { class: 'actions span-all' }, submit));
       form.addEventListener('submit', function (ev) {
         ev.preventDefault();
         state.clear();
@@ -1328,7 +1384,7 @@
       pools = (d.pools || []).filter(function (p) { return !p.error; });
       renderForm();
       loadHooks();
-      every(v, 5000, function () { loadDeliveries().catch(function (e) { status.textContent = message(e); }); });
+      every(v, 5000, function () { return loadDeliveries().catch(function (e) { status.textContent = message(e); }); });
     }).catch(function (e) { status.textContent = message(e); });
   }
 
@@ -1369,7 +1425,8 @@
           h('li', {}, h('a', { href: '/api/v1/openapi.json', target: '_blank', rel: 'noopener' }, 'API description (OpenAPI)')),
           h('li', {}, h('a', { href: '/metrics', target: '_blank', rel: 'noopener' }, 'Prometheus metrics')),
           h('li', {}, h('a', { href: '/healthz', target: '_blank', rel: 'noopener' }, 'Health'), ' and ',
-            h('a', { href: '/readyz', target: '_blank', rel: 'noopener' }, 'readiness'))),
+            h('a', { href: '/readyz', target: '_blank', rel: 'noopener' }, 'readiness')),
+          h('li', {}, h('a', { href: '/demo', target: '_blank', rel: 'noopener' }, 'Demo page'), ' (when dnid runs with --demo)')),
         h('p', { class: 'note' }, 'You are signed in with the admin token kept in this browser tab. Sign out (top right) forgets it.'))]);
     load();
   }

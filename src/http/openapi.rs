@@ -74,7 +74,7 @@ fn hex_id_param(what: &str) -> Value {
 
 /// One operation. `errors` are names of `components/responses`, keyed by status.
 struct Op {
-    id: &'static str,
+    id: String,
     tag: &'static str,
     summary: &'static str,
     admin: bool,
@@ -86,6 +86,9 @@ struct Op {
 
 impl Op {
     fn new(id: &'static str, tag: &'static str, summary: &'static str) -> Self {
+        Self::new_owned(id.to_string(), tag, summary)
+    }
+    fn new_owned(id: String, tag: &'static str, summary: &'static str) -> Self {
         Op {
             id,
             tag,
@@ -230,6 +233,52 @@ pub fn document() -> Value {
     };
     add("/demo", "get", demo("demoPage"));
     add("/demo", "head", demo("demoPageHead"));
+    // The web admin: static files (its data comes from the admin API, with the token).
+    for (path, content_type, what) in [
+        ("/admin", "text/html", "The web admin's page."),
+        (
+            "/admin/app.js",
+            "text/javascript",
+            "The web admin's script.",
+        ),
+        ("/admin/app.css", "text/css", "The web admin's style sheet."),
+        (
+            "/admin/favicon.svg",
+            "image/svg+xml",
+            "The web admin's icon.",
+        ),
+    ] {
+        let name = path.trim_start_matches("/admin").trim_start_matches('/');
+        let name = match name {
+            "" => "Page".to_string(),
+            n => n.replace('.', "_"),
+        };
+        for method in ["get", "head"] {
+            let id = format!(
+                "admin{}{name}",
+                if method == "get" { "Get" } else { "Head" }
+            );
+            add(
+                path,
+                method,
+                Op::new_owned(id, "admin-ui", what)
+                    .param(json!({
+                        "name": "If-None-Match", "in": "header", "required": false,
+                        "description": "An ETag from an earlier answer: 304 if unchanged.",
+                        "schema": {"type": "string"},
+                    }))
+                    .ok(
+                        "200",
+                        json!({
+                            "description": "The file (Cache-Control: no-cache, a strong ETag, a strict Content-Security-Policy).",
+                            "headers": {"ETag": {"schema": {"type": "string"}}},
+                            "content": {content_type: {"schema": {"type": "string"}}},
+                        }),
+                    )
+                    .ok("304", json!({"description": "Not modified."})),
+            );
+        }
+    }
     add(
         "/api/v1/openapi.json",
         "get",
@@ -838,6 +887,7 @@ pub fn document() -> Value {
         },
         "tags": [
             {"name": "operations", "description": "Health, metrics, documentation."},
+            {"name": "admin-ui", "description": "The web admin (static files; it signs in with the admin token)."},
             {"name": "tracking", "description": "Public endpoints the snippet calls (CORS, no auth)."},
             {"name": "pools", "description": "Pools, numbers, sessions, figures (admin)."},
             {"name": "snapshots", "description": "Snapshots of the state (admin)."},
