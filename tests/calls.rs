@@ -721,3 +721,34 @@ async fn webhooks_are_signed_retried_across_a_restart_and_delivered_once() {
     s.shutdown().await;
     let _ = TOKEN;
 }
+
+#[tokio::test]
+async fn a_pool_cannot_name_a_call_flow_that_does_not_exist() {
+    let s = server().await;
+    let r = s
+        .admin(
+            "POST",
+            "/api/v1/pools",
+            Some(json!({"name": "P", "website_url": "https://p.example", "target_number": "+12345678900", "call_flow_id": "0123456789abcdef"})),
+        )
+        .await;
+    assert_eq!((r.status, r.code().as_str()), (400, "call_flow_not_found"));
+    assert_eq!(r.json()["error"]["field"], "call_flow_id");
+    let pool = s.create_pool(&["+15550001001"], json!({})).await;
+    let r = s
+        .admin(
+            "PATCH",
+            &format!("/api/v1/pools/{pool}"),
+            Some(json!({"call_flow_id": "nope"})),
+        )
+        .await;
+    assert_eq!((r.status, r.code().as_str()), (400, "call_flow_not_found"));
+    assert_eq!(
+        s.admin("GET", "/api/v1/pools", None).await.json()["pools"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    s.shutdown().await;
+}

@@ -515,6 +515,7 @@ impl CallsActor {
         };
         self.commit(st, CallsRecord::CallAdded(Box::new(call.clone())))
             .await?;
+        crate::telemetry::record_call(call.pool_id, call.status.as_str());
         if finished {
             self.queue_deliveries(myself, st, &call).await;
         }
@@ -621,7 +622,12 @@ impl CallsActor {
         let at = self.clock.now();
         let me = myself.clone();
         tokio::spawn(async move {
+            let started = std::time::Instant::now();
             let result = sender.send(&url, &secret, at, &id.to_string(), body).await;
+            crate::telemetry::record_webhook_attempt(
+                matches!(result, Ok(s) if (200..300).contains(&s)),
+                started.elapsed(),
+            );
             let _ = me.send_message(CallsMsg::Attempted { id, at, result });
         });
     }
@@ -651,6 +657,11 @@ impl CallsActor {
             Ok(s) => (Some(s), Some(format!("the receiver answered HTTP {s}"))),
             Err(e) => (None, Some(e)),
         };
+        match state {
+            DeliveryState::Delivered => crate::telemetry::record_webhook_delivery(true),
+            DeliveryState::Failed => crate::telemetry::record_webhook_delivery(false),
+            DeliveryState::Pending => crate::telemetry::record_webhook_retry(),
+        }
         if !ok {
             tracing::warn!(delivery = %id, attempts, error = ?error, "webhook delivery failed");
         }

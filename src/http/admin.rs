@@ -124,6 +124,27 @@ fn parse_numbers(raw: &[String]) -> Result<Vec<PhoneNumber>, ApiError> {
         .collect()
 }
 
+/// Refuses a `call_flow_id` that names no call flow: calls to the pool would have
+/// nowhere to go.
+async fn ensure_call_flow(app: &App, raw: &str) -> Result<(), ApiError> {
+    let not_found = || {
+        ApiError::bad_request(
+            "call_flow_not_found",
+            format!(
+                "call_flow_id {raw:?} is not a call flow; create it with POST /api/v1/call-flows"
+            ),
+        )
+        .with_field("call_flow_id")
+    };
+    let id: crate::ids::CallFlowId = raw.parse().map_err(|_| not_found())?;
+    let flows = super::calls::ask(app, crate::actors::calls_actor::CallsMsg::Flows).await?;
+    if flows.iter().any(|f| f.id == id) {
+        Ok(())
+    } else {
+        Err(not_found())
+    }
+}
+
 /// `POST /api/v1/pools`
 pub async fn create_pool(app: &App, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
     let body: CreatePool = json_body(req, app.settings.max_body_bytes).await?;
@@ -137,6 +158,9 @@ pub async fn create_pool(app: &App, req: Request<Incoming>) -> Result<Response<B
         .as_deref()
         .map(|n| parse_number("fallback_number", n))
         .transpose()?;
+    if let Some(f) = &body.call_flow_id {
+        ensure_call_flow(app, f).await?;
+    }
     settings.call_flow_id = body.call_flow_id;
     if let Some(t) = body.session_timeout_secs {
         settings.session_timeout_secs = t;
@@ -209,6 +233,9 @@ pub async fn patch_pool(
     req: Request<Incoming>,
 ) -> Result<Response<Body>, ApiError> {
     let patch: PoolPatch = json_body(req, app.settings.max_body_bytes).await?;
+    if let Some(Some(f)) = &patch.call_flow_id {
+        ensure_call_flow(app, f).await?;
+    }
     let info = app
         .ask_pool(id, |reply| PoolMsg::Update(patch, reply))
         .await?;

@@ -89,11 +89,11 @@ impl From<PoolError> for ApiError {
                 Self::new(StatusCode::NOT_FOUND, "session_not_found", msg)
             }
             PoolError::Add(AddError::AlreadyInPool(_)) | PoolError::Add(AddError::Repeated(_)) => {
-                Self::new(StatusCode::CONFLICT, "duplicate_number", msg)
+                Self::new(StatusCode::CONFLICT, "duplicate_number", msg).with_field("numbers")
             }
             PoolError::NotInPool(_) => Self::new(StatusCode::NOT_FOUND, "number_not_found", msg),
             PoolError::NumberInOtherPool(..) => {
-                Self::new(StatusCode::CONFLICT, "number_in_other_pool", msg)
+                Self::new(StatusCode::CONFLICT, "number_in_other_pool", msg).with_field("numbers")
             }
             PoolError::Settings(s) => {
                 Self::bad_request("invalid_setting", msg).with_field(s.field())
