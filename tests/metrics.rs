@@ -37,7 +37,11 @@ fn tool(name: &str, test: &str) -> Option<PathBuf> {
         if std::env::var_os("CI").is_some() {
             panic!("{name} is missing (Debian package `prometheus`; .ci/run installs it)");
         }
-        eprintln!("SKIPPED {test}: {name} not found (apt-get install prometheus)");
+        // Straight to the process's stderr: the test harness would swallow eprintln!.
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED {test}: {name} not found (apt-get install prometheus)"
+        );
     }
     found
 }
@@ -184,6 +188,51 @@ async fn metrics_follow_the_traffic_and_name_no_session_or_number() {
     ] {
         assert!(text.contains(name), "{name} missing from /metrics");
     }
+    s.shutdown().await;
+}
+
+#[tokio::test]
+async fn refusals_are_counted_by_reason() {
+    let rejected = |text: &str, reason: &str| {
+        sample(
+            text,
+            &format!("dnid_http_rejected_requests_total{{reason=\"{reason}\"}}"),
+        )
+        .unwrap_or(0.0)
+    };
+    // One new session per minute per address: the second is refused with 429.
+    let s = TestServer::start_with(|c| {
+        c.session_rate_per_ip = 1;
+        c.session_burst_per_ip = 1;
+    })
+    .await;
+    let pool = s.create_pool(&["+15550004001"], json!({})).await;
+    let before = metrics_text(&s).await;
+    s.new_session(&pool, None, "https://shop.example/").await;
+    let body = json!({"pool_id": pool, "page_url": "https://shop.example/"});
+    let r = s.public("POST", "/api/v1/tracking/sessions", body).await;
+    assert_eq!(r.status, 429);
+    let after = metrics_text(&s).await;
+    assert_eq!(
+        rejected(&after, "rate_limited") - rejected(&before, "rate_limited"),
+        1.0
+    );
+    s.shutdown().await;
+    // Nothing may be in flight: every request is refused with 503, except probes and
+    // scrapes.
+    let s = TestServer::start_with(|c| c.max_inflight = 0).await;
+    let before = metrics_text(&s).await;
+    for _ in 0..3 {
+        assert_eq!(s.admin("GET", "/api/v1/pools", None).await.status, 503);
+    }
+    let after = metrics_text(&s).await;
+    assert_eq!(
+        rejected(&after, "overloaded") - rejected(&before, "overloaded"),
+        3.0
+    );
+    let answered =
+        "dnid_http_requests_total{route=\"/api/v1/pools\",method=\"GET\",status=\"503\"}";
+    assert!(sample(&after, answered).unwrap_or(0.0) >= 3.0, "{after}");
     s.shutdown().await;
 }
 

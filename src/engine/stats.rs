@@ -153,7 +153,8 @@ impl Pool {
             leased: self.leased_count() as u64,
             total: self.numbers_total() as u64,
             exhausted_total: self.counters.exhausted(),
-            peak_total: self.counters.peak_active,
+            // (a grant notes itself before it raises the all-time peak)
+            peak_total: self.counters.peak_active.max(self.leased_count() as u64),
         }
     }
 
@@ -723,6 +724,17 @@ mod tests {
         let numbers: Vec<_> = (0..n).map(num).collect();
         p.add_numbers(&numbers, T).unwrap();
         p
+    }
+
+    #[test]
+    fn a_new_peak_counts_where_it_happened_only() {
+        let mut p = pool(4);
+        p.assign(None, sid(1), Attribution::default, T + 60);
+        // The lease ends at T+660, the first second of minute 11; the hour of
+        // minutes 11 to 70 never saw it.
+        p.advance(T + 660 + 59 * 60);
+        assert_eq!(p.sizing().peak_active.hour, 0);
+        assert_eq!(p.sizing().peak_active.day, 1);
     }
 
     #[test]

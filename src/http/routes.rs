@@ -14,6 +14,7 @@ use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::{header, Method, Request, Response, StatusCode};
 use std::net::SocketAddr;
+use std::sync::OnceLock;
 use std::time::Instant;
 
 /// Who may call a route.
@@ -127,32 +128,51 @@ fn segments(path: &str) -> Vec<&str> {
         .collect()
 }
 
-fn matches(template: &str, segments: &[&str]) -> bool {
-    let mut parts = template.trim_start_matches('/').split('/');
-    for seg in segments {
-        match parts.next() {
-            Some(p) if p.starts_with('{') => {
-                if seg.is_empty() {
-                    return false;
-                }
+/// One segment of a template: a literal, or `None` for a `{placeholder}`.
+type Pattern = Vec<Option<&'static str>>;
+
+/// [`ROUTES`] as segment patterns, grouped by segment count (in table order), so a
+/// request is matched against a handful of routes without parsing templates.
+fn patterns() -> &'static [Vec<(usize, Pattern)>] {
+    static BY_LEN: OnceLock<Vec<Vec<(usize, Pattern)>>> = OnceLock::new();
+    BY_LEN.get_or_init(|| {
+        let mut by_len: Vec<Vec<(usize, Pattern)>> = Vec::new();
+        for (i, r) in ROUTES.iter().enumerate() {
+            let pattern: Pattern = segments(r.path)
+                .into_iter()
+                .map(|p| (!p.starts_with('{')).then_some(p))
+                .collect();
+            if by_len.len() <= pattern.len() {
+                by_len.resize_with(pattern.len() + 1, Vec::new);
             }
-            Some(p) if p == *seg => {}
-            _ => return false,
+            by_len[pattern.len()].push((i, pattern));
         }
-    }
-    parts.next().is_none()
+        by_len
+    })
+}
+
+/// The index in [`ROUTES`] of the route a path (as segments) falls under.
+pub fn route_index(segments: &[&str]) -> Option<usize> {
+    let candidates = patterns().get(segments.len())?;
+    candidates
+        .iter()
+        .find(|(_, pattern)| {
+            pattern.iter().zip(segments).all(|(p, seg)| match p {
+                Some(lit) => lit == seg,
+                None => !seg.is_empty(),
+            })
+        })
+        .map(|(i, _)| *i)
+}
+
+/// The index in [`ROUTES`] of the route a path falls under.
+pub fn route_of(path: &str) -> Option<usize> {
+    route_index(&segments(path))
 }
 
 /// The route template a path falls under, if any.
 pub fn template(path: &str) -> Option<&'static str> {
-    template_of(&segments(path))
-}
-
-fn template_of(segments: &[&str]) -> Option<&'static str> {
-    ROUTES
-        .iter()
-        .find(|r| matches(r.path, segments))
-        .map(|r| r.path)
+    route_of(path).map(|i| ROUTES[i].path)
 }
 
 /// Answers one request and counts it. Never fails: every error becomes an error
@@ -162,9 +182,9 @@ pub async fn route(app: &App, peer: SocketAddr, req: Request<Incoming>) -> Respo
     let method = req.method().clone();
     let path = req.uri().path().to_string();
     let segments = segments(&path);
-    let template = template_of(&segments).unwrap_or(telemetry::http::UNMATCHED);
+    let index = route_index(&segments);
     let resp = dispatch(app, peer, req, &segments).await;
-    telemetry::http::request(template, &method, resp.status().as_u16(), started.elapsed());
+    telemetry::http::request(index, &method, resp.status().as_u16(), started.elapsed());
     resp
 }
 

@@ -2,9 +2,9 @@
 //! (answered 503 + `Retry-After` past it), and graceful shutdown that stops accepting,
 //! lets in-flight requests finish within a deadline, then closes what is left.
 
-use super::routes::{overloaded, route, template};
+use super::routes::{overloaded, route, route_of};
 use super::App;
-use crate::telemetry::http::{self as metrics, InFlight, OVERLOADED, UNMATCHED};
+use crate::telemetry::http::{self as metrics, InFlight, OVERLOADED};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -73,7 +73,7 @@ pub async fn serve(
                         metrics::rejected(OVERLOADED);
                         let resp = overloaded();
                         metrics::request(
-                            template(req.uri().path()).unwrap_or(UNMATCHED),
+                            route_of(req.uri().path()),
                             req.method(),
                             resp.status().as_u16(),
                             started.elapsed(),

@@ -1,10 +1,16 @@
 //! HTTP metrics: requests by route template, method and status, their latency, the
 //! requests in flight and the ones refused.
+//!
+//! On the hot path: the handles of each (route, method) and (route, method, status)
+//! are registered once and kept, so counting a request is two atomic operations, not
+//! a registry lookup with labels.
 
 use super::{HTTP_DURATION, HTTP_REJECTED, HTTP_REQUESTS, PROCESS};
+use crate::http::routes::ROUTES;
 use hyper::Method;
-use metrics::SharedString;
+use metrics::{Counter, Histogram, SharedString};
 use std::sync::atomic::Ordering;
+use std::sync::OnceLock;
 use std::time::Duration;
 
 /// Why a request was refused before it was handled.
@@ -15,12 +21,64 @@ pub const REJECT_REASONS: &[&str] = &[OVERLOADED, RATE_LIMITED];
 /// The `route` label of requests that match no route.
 pub const UNMATCHED: &str = "unmatched";
 
-/// Counts one answered request. `route` is a route template, never a raw path.
-pub fn request(route: &'static str, method: &Method, status: u16, elapsed: Duration) {
-    let method = method_label(method);
-    metrics::counter!(HTTP_REQUESTS, "route" => route, "method" => method, "status" => status_label(status))
-        .increment(1);
-    metrics::histogram!(HTTP_DURATION, "route" => route, "method" => method)
+/// Methods as labels: the standard ones, everything else `other` (bounded).
+const METHODS: [&str; 8] = [
+    "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "other",
+];
+/// Status codes with a cached counter; others are counted through the registry.
+const STATUSES: [u16; 18] = [
+    200, 201, 202, 204, 304, 400, 401, 403, 404, 405, 409, 413, 415, 429, 500, 501, 503, 504,
+];
+
+/// The handles of one route and method.
+#[derive(Default)]
+struct Cell {
+    duration: OnceLock<Histogram>,
+    by_status: [OnceLock<Counter>; STATUSES.len()],
+}
+
+fn cells() -> &'static [Cell] {
+    static CELLS: OnceLock<Box<[Cell]>> = OnceLock::new();
+    CELLS.get_or_init(|| {
+        (0..(ROUTES.len() + 1) * METHODS.len())
+            .map(|_| Cell::default())
+            .collect()
+    })
+}
+
+fn route_label(route: Option<usize>) -> &'static str {
+    route
+        .and_then(|i| ROUTES.get(i))
+        .map_or(UNMATCHED, |r| r.path)
+}
+
+/// Counts one answered request. `route` is the index of its route in [`ROUTES`]
+/// (`None`: no route matched): the label is the route template, never a raw path.
+pub fn request(route: Option<usize>, method: &Method, status: u16, elapsed: Duration) {
+    if !super::installed() {
+        return;
+    }
+    let m = method_index(method);
+    let r = route.filter(|&i| i < ROUTES.len()).unwrap_or(ROUTES.len());
+    let cell = &cells()[r * METHODS.len() + m];
+    let (route, method) = (route_label(route), METHODS[m]);
+    let counter = match STATUSES.iter().position(|&s| s == status) {
+        Some(i) => cell.by_status[i].get_or_init(|| {
+            metrics::counter!(HTTP_REQUESTS, "route" => route, "method" => method, "status" => status_label(status))
+        }),
+        None => {
+            metrics::counter!(HTTP_REQUESTS, "route" => route, "method" => method, "status" => status_label(status))
+                .increment(1);
+            return record_duration(cell, route, method, elapsed);
+        }
+    };
+    counter.increment(1);
+    record_duration(cell, route, method, elapsed);
+}
+
+fn record_duration(cell: &Cell, route: &'static str, method: &'static str, elapsed: Duration) {
+    cell.duration
+        .get_or_init(|| metrics::histogram!(HTTP_DURATION, "route" => route, "method" => method))
         .record(elapsed.as_secs_f64());
 }
 
@@ -45,44 +103,22 @@ impl Drop for InFlight {
     }
 }
 
-/// Methods as labels: the standard ones, everything else `other` (bounded).
-fn method_label(m: &Method) -> &'static str {
+fn method_index(m: &Method) -> usize {
     match *m {
-        Method::GET => "GET",
-        Method::POST => "POST",
-        Method::PUT => "PUT",
-        Method::PATCH => "PATCH",
-        Method::DELETE => "DELETE",
-        Method::HEAD => "HEAD",
-        Method::OPTIONS => "OPTIONS",
-        _ => "other",
+        Method::GET => 0,
+        Method::POST => 1,
+        Method::PUT => 2,
+        Method::PATCH => 3,
+        Method::DELETE => 4,
+        Method::HEAD => 5,
+        Method::OPTIONS => 6,
+        _ => 7,
     }
 }
 
-/// Status codes as labels, without allocating for the usual ones.
+/// Status codes as labels.
 fn status_label(code: u16) -> SharedString {
-    let s: &'static str = match code {
-        200 => "200",
-        201 => "201",
-        204 => "204",
-        304 => "304",
-        400 => "400",
-        401 => "401",
-        403 => "403",
-        404 => "404",
-        405 => "405",
-        409 => "409",
-        413 => "413",
-        415 => "415",
-        429 => "429",
-        500 => "500",
-        501 => "501",
-        502 => "502",
-        503 => "503",
-        504 => "504",
-        other => return SharedString::from(other.to_string()),
-    };
-    SharedString::const_str(s)
+    SharedString::from(code.to_string())
 }
 
 #[cfg(test)]
@@ -91,9 +127,14 @@ mod tests {
 
     #[test]
     fn labels_are_bounded() {
-        assert_eq!(method_label(&Method::GET), "GET");
-        assert_eq!(method_label(&Method::from_bytes(b"BREW").unwrap()), "other");
-        assert_eq!(&*status_label(503), "503");
+        assert_eq!(METHODS[method_index(&Method::GET)], "GET");
+        assert_eq!(
+            METHODS[method_index(&Method::from_bytes(b"BREW").unwrap())],
+            "other"
+        );
+        assert_eq!(route_label(None), UNMATCHED);
+        assert_eq!(route_label(Some(usize::MAX)), UNMATCHED);
+        assert_eq!(route_label(Some(0)), ROUTES[0].path);
         assert_eq!(&*status_label(418), "418");
     }
 }

@@ -186,6 +186,12 @@ fn builder() -> PrometheusBuilder {
     }
 }
 
+/// Whether [`install`] has run: handles kept in statics are only taken after it (a
+/// handle taken before would be the facade's no-op one for good).
+pub fn installed() -> bool {
+    HANDLE.get().is_some()
+}
+
 /// Renders every metric in the Prometheus text format (0.0.4).
 pub fn render() -> String {
     let handle = install();

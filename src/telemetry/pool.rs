@@ -113,7 +113,13 @@ impl PoolMetrics {
 
 /// Records the time a new tracking session took to be answered.
 pub fn assign_latency(elapsed: Duration) {
-    metrics::histogram!(ASSIGN_DURATION).record(elapsed.as_secs_f64());
+    static HANDLE: std::sync::OnceLock<metrics::Histogram> = std::sync::OnceLock::new();
+    if !super::installed() {
+        return;
+    }
+    HANDLE
+        .get_or_init(|| metrics::histogram!(ASSIGN_DURATION))
+        .record(elapsed.as_secs_f64());
 }
 
 #[cfg(test)]
