@@ -69,8 +69,25 @@ pub fn encode_snapshot<T: Serialize>(v: &T) -> Result<Vec<u8>, CodecError> {
     Ok(bincode::serde::encode_to_vec(v, SNAPSHOT)?)
 }
 
+/// Decodes a snapshot body. The decode limit grows with the input: bincode allocates
+/// a string or vector as long as its length prefix says before reading it, so a
+/// damaged prefix in a small file must not be able to ask for gigabytes. A real body
+/// never needs more than 64 bytes of memory per byte of input under these tiers.
 pub fn decode_snapshot<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, CodecError> {
-    decode_exact(bytes, SNAPSHOT)
+    const MIB: usize = 1 << 20;
+    fn tier<T: DeserializeOwned, const N: usize>(bytes: &[u8]) -> Result<T, CodecError> {
+        let c = config::standard()
+            .with_little_endian()
+            .with_fixed_int_encoding()
+            .with_limit::<N>();
+        decode_exact(bytes, c)
+    }
+    match bytes.len() {
+        n if n <= MIB => tier::<T, { 64 * MIB }>(bytes),
+        n if n <= 16 * MIB => tier::<T, { 1024 * MIB }>(bytes),
+        n if n <= 256 * MIB => tier::<T, { 16 * 1024 * MIB }>(bytes),
+        _ => decode_exact(bytes, SNAPSHOT),
+    }
 }
 
 fn decode_exact<T: DeserializeOwned, C: bincode::config::Config>(
@@ -144,6 +161,26 @@ mod tests {
             decode_record(&bytes),
             Err(CodecError::Trailing(1))
         ));
+    }
+
+    #[test]
+    fn a_small_snapshot_claiming_a_huge_string_is_refused_without_allocating_it() {
+        // The fuzzer's reproducer: one pool, then a name length of 2^32.
+        let body = [
+            0u8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+            0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0,
+        ];
+        let r: Result<crate::store::snapshot::SnapshotBody, _> = decode_snapshot(&body);
+        // Refused by the limit, before any allocation — not by running out of input.
+        assert!(
+            matches!(
+                r,
+                Err(CodecError::Decode(
+                    bincode::error::DecodeError::LimitExceeded
+                ))
+            ),
+            "{r:?}"
+        );
     }
 
     #[test]

@@ -70,6 +70,14 @@ pub struct Frame<'a> {
     pub payload: &'a [u8],
 }
 
+/// Reads the sequence number in the frame header at `at`, if the header is there.
+fn seq_at(bytes: &[u8], at: usize) -> Option<u64> {
+    let head = bytes.get(at..at.checked_add(FRAME_HEADER)?)?;
+    let mut s = [0u8; 8];
+    s.copy_from_slice(&head[8..16]);
+    Some(u64::from_le_bytes(s))
+}
+
 /// Reads the frame at `at`, if it is whole and its CRC holds.
 fn frame_at(bytes: &[u8], at: usize) -> Result<Frame<'_>, String> {
     let head = bytes
@@ -77,9 +85,7 @@ fn frame_at(bytes: &[u8], at: usize) -> Result<Frame<'_>, String> {
         .ok_or_else(|| "frame header cut short".to_string())?;
     let len = u32::from_le_bytes([head[0], head[1], head[2], head[3]]) as usize;
     let sum = u32::from_le_bytes([head[4], head[5], head[6], head[7]]);
-    let mut s = [0u8; 8];
-    s.copy_from_slice(&head[8..16]);
-    let seq = u64::from_le_bytes(s);
+    let seq = seq_at(bytes, at).unwrap_or_default();
     if len > MAX_RECORD_BYTES {
         return Err(format!(
             "frame length {len} is over the {MAX_RECORD_BYTES}-byte limit"
@@ -119,12 +125,15 @@ pub fn scan(
     let mut at = MAGIC.len();
     while at < bytes.len() {
         let problem = match frame_at(bytes, at) {
-            Ok(f) if expected_seq.is_none_or(|e| f.seq == e) => {
-                on_frame(&f);
-                expected_seq = Some(f.seq + 1);
-                at += FRAME_HEADER + f.payload.len();
-                continue;
-            }
+            Ok(f) if expected_seq.is_none_or(|e| f.seq == e) => match f.seq.checked_add(1) {
+                Some(next) => {
+                    on_frame(&f);
+                    expected_seq = Some(next);
+                    at += FRAME_HEADER + f.payload.len();
+                    continue;
+                }
+                None => "sequence number at its maximum".to_string(),
+            },
             // A whole, checked frame out of sequence is never a torn write.
             Ok(f) => {
                 return Tail::Corrupt {
@@ -138,10 +147,15 @@ pub fn scan(
             }
             Err(reason) => reason,
         };
-        // A bad frame: torn if nothing good follows it, corrupt otherwise.
-        let min_seq = expected_seq.unwrap_or(0);
+        // A bad frame: torn if no good frame follows it, corrupt otherwise. Only a
+        // frame carrying the very next sequence number counts: a record's payload
+        // (a visitor's URL, say) could hold bytes that look like a frame, and must not
+        // turn a crash mid-write into "damage". The number is checked before the CRC,
+        // so damaged bytes cannot make this look-ahead slow.
+        let next = expected_seq.and_then(|e| e.checked_add(1));
         let good_after = (at + 1..bytes.len()).any(|o| {
-            frame_at(bytes, o).is_ok_and(|f| f.seq >= min_seq && f.seq < min_seq + (1 << 40))
+            seq_at(bytes, o).is_some_and(|s| next.is_none_or(|n| s == n))
+                && frame_at(bytes, o).is_ok()
         });
         return if good_after {
             Tail::Corrupt {
@@ -221,6 +235,40 @@ mod tests {
         }
         b[2] = b'X';
         assert!(matches!(seqs(&b).1, Tail::Corrupt { offset: 0, .. }));
+    }
+
+    #[test]
+    fn a_frame_planted_in_a_cut_payload_does_not_make_a_crash_look_like_damage() {
+        let mut b = segment(1..3);
+        // Record 3's payload holds a perfect frame with a far sequence number (what a
+        // visitor could put in a landing URL); the write of record 3 is cut short.
+        let mut planted = Vec::new();
+        frame(&mut planted, 77, b"planted");
+        let mut payload = b"https://shop.example/?x=".to_vec();
+        payload.extend_from_slice(&planted);
+        payload.extend_from_slice(&[b'y'; 64]);
+        let start = b.len();
+        frame(&mut b, 3, &payload);
+        b.truncate(b.len() - 10);
+        assert_eq!(
+            seqs(&b),
+            (
+                vec![1, 2],
+                Tail::Torn {
+                    offset: start as u64
+                }
+            )
+        );
+    }
+
+    #[test]
+    fn the_largest_sequence_number_does_not_overflow() {
+        let mut b = MAGIC.to_vec();
+        frame(&mut b, u64::MAX, b"x");
+        let mut out = Vec::new();
+        let tail = scan(&b, None, |f| out.push(f.seq));
+        assert!(out.is_empty());
+        assert!(matches!(tail, Tail::Torn { .. } | Tail::Corrupt { .. }));
     }
 
     #[test]
