@@ -52,6 +52,7 @@
 //! | `DNID_LOAD_CLIENT_CPU`, `DNID_LOAD_SERVER_CPU` | placement (default 0 and 1) |
 //! | `DNID_LOAD_MEM_SESSIONS` | live sessions for the memory figure (default 1,000,000) |
 //! | `DNID_LOAD_SERVER_WRAP` | command prefix for the dnid process, e.g. `perf record -g -o f --` (the profile run in `scripts/bench-load.sh`) |
+//! | `DNID_LOAD_PERF_CTL` | a `perf record --control fifo:` path: the harness sends `enable`/`disable` around each measured window |
 //! | `DNID_BIN` | the server binary (default `target/release/dnid`) |
 
 use bytes::Bytes;
@@ -100,6 +101,8 @@ struct Opts {
     server_cpu: String,
     only: Option<Vec<String>>,
     mem_sessions: u64,
+    /// Extra open-loop rates (% of the closed-loop maximum) for baseline and new/never.
+    sweep: Vec<f64>,
     wrap: Vec<String>,
     bin: PathBuf,
 }
@@ -143,6 +146,9 @@ impl Opts {
             mem_sessions: var("DNID_LOAD_MEM_SESSIONS")
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(if quick { 100_000 } else { 1_000_000 }),
+            sweep: var("DNID_LOAD_SWEEP")
+                .map(|v| v.split(',').filter_map(|x| x.trim().parse().ok()).collect())
+                .unwrap_or_else(|| if quick { vec![50.0] } else { vec![25.0, 50.0, 65.0] }),
             wrap: var("DNID_LOAD_SERVER_WRAP")
                 .map(|v| v.split_whitespace().map(str::to_string).collect())
                 .unwrap_or_default(),
@@ -356,6 +362,13 @@ fn cpu_secs(pid: u32) -> f64 {
     let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
     // utime is field 14, stime 15 (1-based); `rest` starts at field 3.
     (ticks(11) + ticks(12)) / 100.0
+}
+
+fn loadavg1() -> f64 {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0.0)
 }
 
 fn loadavg() -> String {
@@ -651,9 +664,85 @@ impl Dnid {
         }
     }
 
+    /// The WAL writer's counters from `/metrics`: batches, records, fsyncs, fsync
+    /// seconds, fsyncs ≤ 2.5 ms, fsyncs ≤ 10 ms.
+    async fn wal_stats(&mut self) -> [f64; 6] {
+        let text = match self
+            .admin
+            .send(Method::GET, "/metrics", Bytes::new(), false)
+            .await
+        {
+            Ok((200, b)) => String::from_utf8_lossy(&b).into_owned(),
+            _ => String::new(),
+        };
+        let get = |name: &str| {
+            text.lines()
+                .find_map(|l| {
+                    l.strip_prefix(name)?
+                        .strip_prefix(' ')?
+                        .trim()
+                        .parse::<f64>()
+                        .ok()
+                })
+                .unwrap_or(0.0)
+        };
+        [
+            get("dnid_wal_batch_records_count"),
+            get("dnid_wal_batch_records_sum"),
+            get("dnid_wal_fsync_duration_seconds_count"),
+            get("dnid_wal_fsync_duration_seconds_sum"),
+            get("dnid_wal_fsync_duration_seconds_bucket{le=\"0.0025\"}"),
+            get("dnid_wal_fsync_duration_seconds_bucket{le=\"0.01\"}"),
+        ]
+    }
+
     async fn stop(self) {
         drop(self.admin);
         self.proc.stop().await;
+    }
+}
+
+/// What the WAL writer did during a phase.
+#[derive(Clone, Copy, Default)]
+struct WalPhase {
+    batches: f64,
+    records: f64,
+    fsyncs: f64,
+    fsync_secs: f64,
+    /// fdatasyncs that took more than 2.5 ms, and more than 10 ms.
+    slow: f64,
+    very_slow: f64,
+}
+
+impl WalPhase {
+    fn between(a: [f64; 6], b: [f64; 6]) -> WalPhase {
+        let fsyncs = b[2] - a[2];
+        WalPhase {
+            batches: b[0] - a[0],
+            records: b[1] - a[1],
+            fsyncs,
+            fsync_secs: b[3] - a[3],
+            slow: fsyncs - (b[4] - a[4]),
+            very_slow: fsyncs - (b[5] - a[5]),
+        }
+    }
+    fn show(&self) -> String {
+        let per = self.records / self.batches.max(1.0);
+        let sync = if self.fsyncs > 0.0 {
+            format!(
+                "{:.0} fdatasyncs, mean {:.3} ms, {:.0} over 2.5 ms, {:.0} over 10 ms",
+                self.fsyncs,
+                self.fsync_secs * 1e3 / self.fsyncs,
+                self.slow,
+                self.very_slow
+            )
+        } else {
+            "no fdatasync".into()
+        };
+        format!(
+            "{:.0} batches, {:.1} records/batch, {sync}",
+            self.batches, per
+        )
     }
 }
 
@@ -801,11 +890,14 @@ struct Run {
     /// The scheduled rate (open loop).
     rate: Option<f64>,
     lat: Histogram<u64>,
-    /// How late the client sent (open loop).
-    lag: Option<Histogram<u64>>,
+    /// Open loop: how late the pacer released slots (client timing error), and how
+    /// long released slots waited for a free connection.
+    lag: Option<(Histogram<u64>, Histogram<u64>)>,
     tally: Tally,
     server_cpu: f64,
     client_cpu: f64,
+    /// The 1-minute load average when the phase ended (this run adds about 2).
+    load: f64,
 }
 
 impl Run {
@@ -823,13 +915,32 @@ async fn connect_all(addr: SocketAddr, n: usize) -> Vec<Conn> {
 }
 
 /// Samples the CPU time of the server and of this process over [from, to].
-async fn cpu_window(server: u32, from: Instant, to: Instant) -> (f64, f64) {
+/// With `profile` and `DNID_LOAD_PERF_CTL` set (a `perf record --control fifo:…`
+/// path), also turns the profiler on for exactly that window, so that set-up is not in
+/// the profile. Only closed-loop windows are profiled: perf shares the load
+/// generator's CPU, and an open-loop client must keep its schedule.
+async fn cpu_window(server: u32, from: Instant, to: Instant, profile: bool) -> (f64, f64) {
+    let perf = |cmd: &str| {
+        if let Some(ctl) = std::env::var_os("DNID_LOAD_PERF_CTL").filter(|_| profile) {
+            use std::io::Write;
+            let sent = std::fs::OpenOptions::new()
+                .write(true)
+                .open(&ctl)
+                .and_then(|mut f| f.write_all(format!("{cmd}\n").as_bytes()));
+            if let Err(e) = sent {
+                eprintln!("warning: perf control {}: {e}", Path::new(&ctl).display());
+            }
+        }
+    };
     tokio::time::sleep_until(from.into()).await;
+    perf("enable");
     let me = std::process::id();
     let (s0, c0, t0) = (cpu_secs(server), cpu_secs(me), Instant::now());
     tokio::time::sleep_until(to.into()).await;
     let dt = t0.elapsed().as_secs_f64().max(1e-9);
-    ((cpu_secs(server) - s0) / dt, (cpu_secs(me) - c0) / dt)
+    let r = ((cpu_secs(server) - s0) / dt, (cpu_secs(me) - c0) / dt);
+    perf("disable");
+    r
 }
 
 /// Every connection sends its next request as soon as the last is answered.
@@ -838,7 +949,7 @@ async fn closed_loop(o: &Opts, server: &ServerProc, work: &Work) -> Run {
     let start = Instant::now();
     let from = start + o.warm;
     let to = from + o.secs;
-    let cpu = tokio::spawn(cpu_window(server.pid, from, to));
+    let cpu = tokio::spawn(cpu_window(server.pid, from, to, true));
     let pv = page_view_body();
     let tasks: Vec<_> = conns
         .into_iter()
@@ -894,6 +1005,7 @@ async fn closed_loop(o: &Opts, server: &ServerProc, work: &Work) -> Run {
         tally,
         server_cpu,
         client_cpu,
+        load: loadavg1(),
     }
 }
 
@@ -913,16 +1025,72 @@ async fn wait_until(t: Instant) {
     }
 }
 
+/// Scheduled send times handed from the pacer to idle connections.
+struct Slots {
+    due: std::sync::Mutex<std::collections::VecDeque<Option<Instant>>>,
+    ready: tokio::sync::Semaphore,
+}
+
+impl Slots {
+    fn push(&self, due: Option<Instant>) {
+        self.due.lock().expect("slots").push_back(due);
+        self.ready.add_permits(1);
+    }
+    async fn pop(&self) -> Option<Instant> {
+        self.ready.acquire().await.ok()?.forget();
+        self.due.lock().expect("slots").pop_front().flatten()
+    }
+}
+
 /// Requests scheduled at `rate` per second; each latency counts from its scheduled
-/// send time, so a stall is charged to every request it held up.
+/// send time, so a stall is charged to every request it held up (no coordinated
+/// omission). One pacer task releases the slots on time (the only task that spins);
+/// idle connections take them in order. `lag` is how late the pacer released a slot
+/// (the client's own timing error); `wait` how long a released slot then waited for a
+/// free connection (all 64 busy: the server's doing, and part of the latency).
 async fn open_loop(o: &Opts, server: &ServerProc, work: &Work, rate: f64) -> Run {
     let conns = connect_all(server.addr, o.conns).await;
     let start = Instant::now() + Duration::from_millis(5);
     let from = start + o.warm;
     let to = from + o.secs;
-    let cpu = tokio::spawn(cpu_window(server.pid, from, to));
-    let next = Arc::new(AtomicU64::new(0));
+    let cpu = tokio::spawn(cpu_window(server.pid, from, to, false));
     let interval = 1e9 / rate;
+    let slots = Arc::new(Slots {
+        due: Default::default(),
+        ready: tokio::sync::Semaphore::new(0),
+    });
+    let pacer = {
+        let slots = slots.clone();
+        let n = conns.len();
+        tokio::spawn(async move {
+            let mut lag = hist();
+            let mut i: u64 = 0;
+            loop {
+                let due = start + Duration::from_nanos((i as f64 * interval) as u64);
+                if due >= to {
+                    break;
+                }
+                wait_until(due).await;
+                // Release every slot that is due (several when the client was late).
+                let now = Instant::now();
+                loop {
+                    let due = start + Duration::from_nanos((i as f64 * interval) as u64);
+                    if due > now || due >= to {
+                        break;
+                    }
+                    if due >= from {
+                        lag.saturating_record((now - due).as_nanos() as u64);
+                    }
+                    slots.push(Some(due));
+                    i += 1;
+                }
+            }
+            for _ in 0..n {
+                slots.push(None);
+            }
+            lag
+        })
+    };
     let pv = page_view_body();
     let tasks: Vec<_> = conns
         .into_iter()
@@ -930,20 +1098,14 @@ async fn open_loop(o: &Opts, server: &ServerProc, work: &Work, rate: f64) -> Run
         .map(|(k, mut conn)| {
             let work = work.clone();
             let pv = pv.clone();
-            let next = next.clone();
+            let slots = slots.clone();
             tokio::spawn(async move {
                 let mut h = hist();
-                let mut lag = hist();
+                let mut wait = hist();
                 let mut tally = Tally::default();
                 let mut c = Cursor::new(k as u64 * 7919 + 1);
                 let mut last = from;
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let due = start + Duration::from_nanos((i as f64 * interval) as u64);
-                    if due >= to {
-                        break;
-                    }
-                    wait_until(due).await;
+                while let Some(due) = slots.pop().await {
                     let sent = Instant::now();
                     let (path, body) = work.next(&mut c, &pv);
                     let r = conn.send(Method::POST, &path, body, false).await;
@@ -953,7 +1115,7 @@ async fn open_loop(o: &Opts, server: &ServerProc, work: &Work, rate: f64) -> Run
                             work.after(&mut c, b);
                             if due >= from {
                                 h.saturating_record((e - due).as_nanos() as u64);
-                                lag.saturating_record((sent - due).as_nanos() as u64);
+                                wait.saturating_record((sent - due).as_nanos() as u64);
                                 tally.note(*st, b);
                                 last = last.max(e);
                             }
@@ -966,51 +1128,56 @@ async fn open_loop(o: &Opts, server: &ServerProc, work: &Work, rate: f64) -> Run
                         }
                     }
                 }
-                (h, lag, tally, last)
+                (h, wait, tally, last)
             })
         })
         .collect();
     let mut lat = hist();
-    let mut lag = hist();
+    let mut wait = hist();
     let mut tally = Tally::default();
     let mut last = to;
     for t in tasks {
-        let (h, l, t, e) = t.await.expect("task");
+        let (h, w, t, e) = t.await.expect("task");
         lat.add(&h).expect("merge");
-        lag.add(&l).expect("merge");
+        wait.add(&w).expect("merge");
         tally.merge(&t);
         last = last.max(e);
     }
+    let lag = pacer.await.expect("pacer");
     let (server_cpu, client_cpu) = cpu.await.expect("cpu");
     Run {
         rps: lat.len() as f64 / (last - from).as_secs_f64(),
         rate: Some(rate),
         lat,
-        lag: Some(lag),
+        lag: Some((lag, wait)),
         tally,
         server_cpu,
         client_cpu,
+        load: loadavg1(),
     }
 }
 
-/// Creates exactly `count` new sessions in `pool` (as fast as it goes); returns their ids.
-async fn fill(o: &Opts, addr: SocketAddr, pool: &str, count: u64) -> Vec<String> {
+/// Creates exactly `count` new sessions (as fast as it goes), request `i` in pool
+/// `pools[i % pools.len()]`; returns their ids.
+async fn fill(o: &Opts, addr: SocketAddr, pools: &[String], count: u64) -> Vec<String> {
     let conns = connect_all(addr, o.conns).await;
     let next = Arc::new(AtomicU64::new(0));
-    let body = new_session_body(pool);
+    let bodies: Arc<Vec<Bytes>> = Arc::new(pools.iter().map(|p| new_session_body(p)).collect());
     let tasks: Vec<_> = conns
         .into_iter()
         .map(|mut conn| {
             let next = next.clone();
-            let body = body.clone();
+            let bodies = bodies.clone();
             tokio::spawn(async move {
                 let mut ids = Vec::new();
                 let mut other = 0u64;
-                while next.fetch_add(1, Ordering::Relaxed) < count {
-                    match conn
-                        .send(Method::POST, SESSIONS_PATH, body.clone(), false)
-                        .await
-                    {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= count {
+                        break;
+                    }
+                    let body = bodies[(i % bodies.len() as u64) as usize].clone();
+                    match conn.send(Method::POST, SESSIONS_PATH, body, false).await {
                         Ok((200, b)) if json_str(&b, "result") == Some("new") => {
                             ids.push(json_str(&b, "session_id").unwrap_or_default().to_string())
                         }
@@ -1053,10 +1220,12 @@ struct Row {
     fsync: String,
     closed: Run,
     open: Run,
+    /// The WAL writer during the closed and the open phase (warm-up included).
+    wal: (WalPhase, WalPhase),
 }
 
-const HEAD: &str = "| workload | fsync | loop | rate req/s | req/s | p50 ms | p99 ms | p99.9 ms | max ms | ×base req/s | ×base p99 | server CPU | client CPU | answers |";
-const SEP: &str = "|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|";
+const HEAD: &str = "| workload | fsync | loop | rate req/s | req/s | p50 ms | p99 ms | p99.9 ms | max ms | ×base req/s | ×base p99 | server CPU | client CPU | load | answers |";
+const SEP: &str = "|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|";
 
 fn line(name: &str, fsync: &str, r: &Run, base: Option<&Run>) -> String {
     let loop_ = if r.rate.is_some() { "open" } else { "closed" };
@@ -1068,11 +1237,15 @@ fn line(name: &str, fsync: &str, r: &Run, base: Option<&Run>) -> String {
         ),
         None => ("-".into(), "-".into()),
     };
-    let lag = r.lag.as_ref().map_or(String::new(), |l| {
-        format!(" (send lag p99 {} ms)", ms(l.value_at_quantile(0.99)))
+    let lag = r.lag.as_ref().map_or(String::new(), |(l, w)| {
+        format!(
+            " (pacer lag p99 {} ms, conn wait p99 {} ms)",
+            ms(l.value_at_quantile(0.99)),
+            ms(w.value_at_quantile(0.99))
+        )
     });
     format!(
-        "| {name} | {fsync} | {loop_} | {rate} | {:.0} | {} | {} | {} | {} | {xr} | {xp} | {:.0}% | {:.0}% | {}{lag} |",
+        "| {name} | {fsync} | {loop_} | {rate} | {:.0} | {} | {} | {} | {} | {xr} | {xp} | {:.0}% | {:.0}% | {:.1} | {}{lag} |",
         r.rps,
         ms(r.lat.value_at_quantile(0.5)),
         ms(r.lat.value_at_quantile(0.99)),
@@ -1080,6 +1253,7 @@ fn line(name: &str, fsync: &str, r: &Run, base: Option<&Run>) -> String {
         ms(r.lat.max()),
         r.server_cpu * 100.0,
         r.client_cpu * 100.0,
+        r.load,
         r.tally.show(),
     )
 }
@@ -1107,20 +1281,25 @@ fn mean_run(a: &Run, b: Option<&Run>) -> Run {
         tally,
         server_cpu: (a.server_cpu + b.server_cpu) / 2.0,
         client_cpu: (a.client_cpu + b.client_cpu) / 2.0,
+        load: a.load.max(b.load),
     }
 }
 
 // ---------------------------------------------------------------------------------
 // The parts of the run
 
-async fn measure_baseline(o: &Opts) -> (Run, Run) {
+async fn measure_baseline(o: &Opts, sweep: &[f64]) -> (Run, Run, Vec<Run>) {
     let server = ServerProc::baseline(o).await;
     println!("baseline server: {}", server.describe());
     let work = Work::New(Arc::new(vec![new_session_body("0123456789abcdef")]));
     let closed = closed_loop(o, &server, &work).await;
+    let mut swept = Vec::new();
+    for pct in sweep {
+        swept.push(open_loop(o, &server, &work, closed.rps * pct / 100.0).await);
+    }
     let open = open_loop(o, &server, &work, closed.rps * o.open_pct / 100.0).await;
     server.stop().await;
-    (closed, open)
+    (closed, open, swept)
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -1130,7 +1309,13 @@ enum Kind {
     Exhausted,
 }
 
-async fn measure_dnid(o: &Opts, kind: Kind, fsync: &str, rate_bound: f64) -> (Run, Run) {
+async fn measure_dnid(
+    o: &Opts,
+    kind: Kind,
+    fsync: &str,
+    rate_bound: f64,
+    sweep: &[f64],
+) -> (Run, Run, (WalPhase, WalPhase), Vec<Run>) {
     let mut d = Dnid::start(o, fsync).await;
     println!("dnid server ({fsync}): {}", d.proc.describe());
     let phase = (o.warm + o.secs).as_secs_f64();
@@ -1146,14 +1331,31 @@ async fn measure_dnid(o: &Opts, kind: Kind, fsync: &str, rate_bound: f64) -> (Ru
         Kind::Mixed => Work::Mixed(bodies),
         _ => Work::New(bodies),
     };
+    let w0 = d.wal_stats().await;
     let closed = closed_loop(o, &d.proc, &work).await;
+    let w1 = d.wal_stats().await;
     let rate = closed.rps * o.open_pct / 100.0;
+    let mut swept = Vec::new();
+    for pct in sweep {
+        let r = closed.rps * pct / 100.0;
+        if kind != Kind::Exhausted {
+            d.ensure_free(&pool, bound(r)).await;
+        }
+        swept.push(open_loop(o, &d.proc, &work, r).await);
+    }
     if kind != Kind::Exhausted {
         d.ensure_free(&pool, bound(rate)).await;
     }
+    let w2 = d.wal_stats().await;
     let open = open_loop(o, &d.proc, &work, rate).await;
+    let w3 = d.wal_stats().await;
     d.stop().await;
-    (closed, open)
+    (
+        closed,
+        open,
+        (WalPhase::between(w0, w1), WalPhase::between(w2, w3)),
+        swept,
+    )
 }
 
 struct ScaleRow {
@@ -1186,9 +1388,7 @@ async fn scale_pools(o: &Opts, rows: &mut Vec<ScaleRow>) {
         for _ in 0..n {
             ids.push(d.pool("recycle_oldest", 10).await);
         }
-        for id in &ids {
-            fill(o, d.proc.addr, id, 10).await;
-        }
+        fill(o, d.proc.addr, &ids, 10 * n).await;
         let rss = rss_kib(d.proc.pid);
         println!(
             "  {n} pools created and filled in {:.1} s; server RSS {} MiB",
@@ -1225,12 +1425,12 @@ async fn scale_sizes(o: &Opts, rows: &mut Vec<ScaleRow>) -> Option<(u64, u64, u6
         let warm = if last { 1_000 } else { 0 };
         let pool = d.pool("recycle_oldest", n + warm).await;
         if warm > 0 {
-            fill(o, d.proc.addr, &pool, warm).await;
+            fill(o, d.proc.addr, std::slice::from_ref(&pool), warm).await;
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
         let rss0 = rss_kib(d.proc.pid);
         let t = Instant::now();
-        let ids = fill(o, d.proc.addr, &pool, n).await;
+        let ids = fill(o, d.proc.addr, std::slice::from_ref(&pool), n).await;
         let took = t.elapsed().as_secs_f64();
         tokio::time::sleep(Duration::from_secs(1)).await;
         let rss1 = rss_kib(d.proc.pid);
@@ -1361,8 +1561,11 @@ async fn run(o: Opts) {
 
     // --- the table -------------------------------------------------------------
     let mut base1 = None;
+    let mut sweeps: Vec<(&str, Run, Vec<Run>, Run)> = Vec::new();
     if o.wants("baseline") {
-        base1 = Some(measure_baseline(&o).await);
+        let (c, op, sw) = measure_baseline(&o, &o.sweep).await;
+        sweeps.push(("baseline", c.clone(), sw, op.clone()));
+        base1 = Some((c, op));
     }
     let bound = base1.as_ref().map_or(80_000.0, |b| b.0.rps * 1.25);
     let cases = [
@@ -1378,7 +1581,15 @@ async fn run(o: Opts) {
         if !o.wants(&format!("{name}-{fsync}")) {
             continue;
         }
-        let (closed, open) = measure_dnid(&o, kind, fsync, bound).await;
+        let sweep: &[f64] = if (name, fsync) == ("new", "never") {
+            &o.sweep
+        } else {
+            &[]
+        };
+        let (closed, open, wal, swept) = measure_dnid(&o, kind, fsync, bound, sweep).await;
+        if !swept.is_empty() {
+            sweeps.push(("new/never", closed.clone(), swept, open.clone()));
+        }
         println!(
             "  {name}/{fsync}: closed {:.0} req/s p99 {:.2} ms; open at {:.0}/s p99 {:.2} ms",
             closed.rps,
@@ -1391,11 +1602,13 @@ async fn run(o: Opts) {
             fsync: fsync.into(),
             closed,
             open,
+            wal,
         });
     }
     let mut base2 = None;
     if o.wants("baseline") && !rows.is_empty() {
-        base2 = Some(measure_baseline(&o).await);
+        let (c, op, _) = measure_baseline(&o, &[]).await;
+        base2 = Some((c, op));
     }
     let base = base1.as_ref().map(|(c, op)| {
         (
@@ -1440,6 +1653,53 @@ async fn run(o: Opts) {
             bo.rps,
             bo.p(0.99)
         );
+    }
+
+    if !rows.is_empty() {
+        println!("\nWAL writer (from dnid's /metrics; each phase with its warm-up):");
+        for r in &rows {
+            println!(
+                "- {}/{}: closed: {}; open: {}",
+                r.name,
+                r.fsync,
+                r.wal.0.show(),
+                r.wal.1.show()
+            );
+        }
+    }
+
+    if !sweeps.is_empty() {
+        println!("\n## Latency against offered rate (open loop)\n");
+        println!("| server | offered % of max | offered req/s | answered req/s | p50 ms | p99 ms | p99.9 ms | server CPU | client CPU | pacer lag p99 ms | load |");
+        println!("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
+        for (name, closed, swept, open) in &sweeps {
+            let mut all: Vec<&Run> = swept.iter().collect();
+            all.push(open);
+            for r in &all {
+                let rate = r.rate.unwrap_or(0.0);
+                println!(
+                    "| {name} | {:.0}% | {rate:.0} | {:.0} | {} | {} | {} | {:.0}% | {:.0}% | {} | {:.1} |",
+                    rate * 100.0 / closed.rps,
+                    r.rps,
+                    ms(r.lat.value_at_quantile(0.5)),
+                    ms(r.lat.value_at_quantile(0.99)),
+                    ms(r.lat.value_at_quantile(0.999)),
+                    r.server_cpu * 100.0,
+                    r.client_cpu * 100.0,
+                    r.lag.as_ref().map_or("-".into(), |(l, _)| ms(l.value_at_quantile(0.99))),
+                    r.load
+                );
+            }
+            let best = all
+                .iter()
+                .filter(|r| r.p(0.99) <= 2.0)
+                .map(|r| r.rate.unwrap_or(0.0))
+                .fold(0.0, f64::max);
+            println!(
+                "| {name}: highest offered rate measured with p99 ≤ 2 ms | {:.0}% | {best:.0} | | | | | | | | |",
+                best * 100.0 / closed.rps
+            );
+        }
     }
 
     println!("\n## Budgets\n");
