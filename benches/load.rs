@@ -148,7 +148,13 @@ impl Opts {
                 .unwrap_or(if quick { 100_000 } else { 1_000_000 }),
             sweep: var("DNID_LOAD_SWEEP")
                 .map(|v| v.split(',').filter_map(|x| x.trim().parse().ok()).collect())
-                .unwrap_or_else(|| if quick { vec![50.0] } else { vec![25.0, 50.0, 65.0] }),
+                .unwrap_or_else(|| {
+                    if quick {
+                        vec![50.0]
+                    } else {
+                        vec![25.0, 50.0, 65.0]
+                    }
+                }),
             wrap: var("DNID_LOAD_SERVER_WRAP")
                 .map(|v| v.split_whitespace().map(str::to_string).collect())
                 .unwrap_or_default(),
