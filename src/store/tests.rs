@@ -86,22 +86,43 @@ fn live_state(recs: &[WalRecord]) -> Pool {
     pool.unwrap()
 }
 
-/// Writes `recs` through a real WAL writer into `data`.
-fn write_wal(data: &std::path::Path, recs: &[WalRecord]) {
-    let thread = Wal::start(
+/// A real WAL writer on `data`'s WAL folder, in mode `always`.
+fn start_wal(data: &std::path::Path, start: WalStart) -> super::wal::WalThread {
+    Wal::start(
         WalOptions {
             dir: wal_dir(data),
             mode: FsyncMode::Always,
             segment_bytes: 1 << 20,
             fs: Arc::new(RealFs),
         },
+        start,
+    )
+    .unwrap()
+}
+
+/// Appends one record durably through a writer started at `start`; its seq.
+fn append_one(data: &std::path::Path, start: WalStart, rec: &WalRecord) -> u64 {
+    let thread = start_wal(data, start);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let seq = rt
+        .block_on(thread.wal().append_durable(encode_record(rec).unwrap()))
+        .unwrap();
+    thread.stop();
+    seq
+}
+
+/// Writes `recs` through a real WAL writer into `data`.
+fn write_wal(data: &std::path::Path, recs: &[WalRecord]) {
+    let thread = start_wal(
+        data,
         WalStart {
             next_seq: 1,
             tail: None,
             segments: vec![],
         },
-    )
-    .unwrap();
+    );
     let wal = thread.wal();
     let (tx, rx) = std::sync::mpsc::channel();
     for r in recs {
@@ -206,25 +227,9 @@ fn recovery_continues_the_sequence_after_a_torn_tail() {
     let got = recover(data.path(), &data.path().join("s"), 0).unwrap();
     assert!(got.report.torn_tail.is_some());
     // Append one more record after recovery: it must land where the torn bytes were.
-    let thread = Wal::start(
-        WalOptions {
-            dir: wal_dir(data.path()),
-            mode: FsyncMode::Always,
-            segment_bytes: 1 << 20,
-            fs: Arc::new(RealFs),
-        },
-        got.wal,
-    )
-    .unwrap();
     let extra = WalRecord::Router(RouterRecord::DeletePool { id, at: 3000 });
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap();
-    let seq = rt
-        .block_on(thread.wal().append_durable(encode_record(&extra).unwrap()))
-        .unwrap();
+    let seq = append_one(data.path(), got.wal, &extra);
     assert_eq!(seq, recs.len() as u64 + 1);
-    thread.stop();
     let again = recover(data.path(), &data.path().join("s"), 0).unwrap();
     assert!(again.report.torn_tail.is_none());
     assert!(
@@ -249,23 +254,8 @@ fn a_segment_whose_header_never_landed_is_replaced_not_appended_to() {
         "the writer must start a fresh segment"
     );
     assert_eq!(got.wal.next_seq, next);
-    let thread = Wal::start(
-        WalOptions {
-            dir: wal_dir(data.path()),
-            mode: FsyncMode::Always,
-            segment_bytes: 1 << 20,
-            fs: Arc::new(RealFs),
-        },
-        got.wal,
-    )
-    .unwrap();
     let extra = WalRecord::Router(RouterRecord::DeletePool { id, at: 3000 });
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap();
-    rt.block_on(thread.wal().append_durable(encode_record(&extra).unwrap()))
-        .unwrap();
-    thread.stop();
+    append_one(data.path(), got.wal, &extra);
     let again = recover(data.path(), &data.path().join("s"), 0).unwrap();
     assert!(again.pools.is_empty());
     assert_eq!(again.wal.next_seq, next + 1);
