@@ -20,7 +20,12 @@
 //!   is in (the maximum rate). **Open loop**: requests are scheduled at a fixed rate
 //!   (80 % of that configuration's closed-loop rate) and each latency is measured from
 //!   the time the request *should* have been sent, so a stall is charged to every
-//!   request it delayed (no coordinated omission). `lag` is how late the client sent.
+//!   request it delayed (no coordinated omission). One pacer task releases the slots
+//!   (spinning for the last 2 ms, as tokio's timer has 1 ms ticks), idle connections
+//!   take them in order; `pacer lag` is the client's own timing error, `conn wait` the
+//!   time a due request waited for one of the connections to come free. For the
+//!   baseline and `new`/never, extra open-loop rates (`DNID_LOAD_SWEEP`, % of the
+//!   maximum) show where p99 crosses 2 ms.
 //! - **Baseline**: a bare hyper server (this same bench binary, re-executed with
 //!   `DNID_LOAD_BASELINE=1`) that reads the body with the same limit, parses the same
 //!   JSON with serde and answers a body of the same size with the same headers. It is
@@ -30,6 +35,8 @@
 //!   — dnid or the baseline, each a separate process started through `taskset -c` —
 //!   to CPU `DNID_LOAD_SERVER_CPU` (1). Both servers use tokio's default multi-thread
 //!   runtime, which sees one CPU, so one worker thread each.
+//! - **WAL**: records per batch, fdatasync count, mean and slow ones, from dnid's own
+//!   `/metrics`, per phase.
 //! - **Scaling** (`--fsync never`): 1, 100 and 10,000 pools; 10 … 1,000,000 numbers in
 //!   a pool. Pools use `exhaustion_policy: recycle_oldest` and are filled to capacity
 //!   first, so every measured new session takes the same path (recycle the oldest
@@ -49,10 +56,11 @@
 //! | `DNID_LOAD_SECS` | seconds per measured phase (overrides quick/full) |
 //! | `DNID_LOAD_CONNS` | connections (default 64) |
 //! | `DNID_LOAD_OPEN_PCT` | open-loop rate in % of the closed-loop maximum (default 80) |
+//! | `DNID_LOAD_SWEEP` | extra open-loop rates for baseline and `new`/never, % of max (default `25,50,65`; quick `50`) |
 //! | `DNID_LOAD_CLIENT_CPU`, `DNID_LOAD_SERVER_CPU` | placement (default 0 and 1) |
 //! | `DNID_LOAD_MEM_SESSIONS` | live sessions for the memory figure (default 1,000,000) |
 //! | `DNID_LOAD_SERVER_WRAP` | command prefix for the dnid process, e.g. `perf record -g -o f --` (the profile run in `scripts/bench-load.sh`) |
-//! | `DNID_LOAD_PERF_CTL` | a `perf record --control fifo:` path: the harness sends `enable`/`disable` around each measured window |
+//! | `DNID_LOAD_PERF_CTL` | a `perf record --control fifo:` path: the harness sends `enable`/`disable` around each closed-loop measured window |
 //! | `DNID_BIN` | the server binary (default `target/release/dnid`) |
 
 use bytes::Bytes;
