@@ -678,9 +678,10 @@ impl Dnid {
         }
     }
 
-    /// The WAL writer's counters from `/metrics`: batches, records, fsyncs, fsync
-    /// seconds, fsyncs ≤ 2.5 ms, fsyncs ≤ 10 ms.
-    async fn wal_stats(&mut self) -> [f64; 6] {
+    /// Counters from dnid's `/metrics`: WAL batches, records, fsyncs, fsync seconds,
+    /// fsyncs ≤ 2.5 ms, fsyncs ≤ 10 ms; tracking requests, ≤ 2.5 ms and ≤ 10 ms as
+    /// dnid itself timed them.
+    async fn server_stats(&mut self) -> [f64; 9] {
         let text = match self
             .admin
             .send(Method::GET, "/metrics", Bytes::new(), false)
@@ -689,16 +690,21 @@ impl Dnid {
             Ok((200, b)) => String::from_utf8_lossy(&b).into_owned(),
             _ => String::new(),
         };
+        let value = |l: &str| l.rsplit(' ').next().and_then(|v| v.parse::<f64>().ok());
         let get = |name: &str| {
             text.lines()
-                .find_map(|l| {
-                    l.strip_prefix(name)?
-                        .strip_prefix(' ')?
-                        .trim()
-                        .parse::<f64>()
-                        .ok()
-                })
+                .find(|l| l.strip_prefix(name).is_some_and(|r| r.starts_with(' ')))
+                .and_then(value)
                 .unwrap_or(0.0)
+        };
+        // Summed over the tracking routes, every method and status.
+        let http = |suffix: &str, le: Option<&str>| {
+            text.lines()
+                .filter(|l| l.starts_with(&format!("dnid_http_request_duration_seconds_{suffix}")))
+                .filter(|l| l.contains("route=\"/api/v1/tracking"))
+                .filter(|l| le.is_none_or(|le| l.contains(&format!("le=\"{le}\""))))
+                .filter_map(value)
+                .sum::<f64>()
         };
         [
             get("dnid_wal_batch_records_count"),
@@ -707,6 +713,9 @@ impl Dnid {
             get("dnid_wal_fsync_duration_seconds_sum"),
             get("dnid_wal_fsync_duration_seconds_bucket{le=\"0.0025\"}"),
             get("dnid_wal_fsync_duration_seconds_bucket{le=\"0.01\"}"),
+            http("count", None),
+            http("bucket", Some("0.0025")),
+            http("bucket", Some("0.01")),
         ]
     }
 
@@ -726,20 +735,37 @@ struct WalPhase {
     /// fdatasyncs that took more than 2.5 ms, and more than 10 ms.
     slow: f64,
     very_slow: f64,
+    /// Tracking requests, and those dnid itself timed at over 2.5 ms and over 10 ms
+    /// (from routing to the response; not the time in socket buffers or hyper).
+    requests: f64,
+    req_slow: f64,
+    req_very_slow: f64,
 }
 
 impl WalPhase {
-    fn between(a: [f64; 6], b: [f64; 6]) -> WalPhase {
-        let fsyncs = b[2] - a[2];
+    fn between(a: [f64; 9], b: [f64; 9]) -> WalPhase {
+        let d = |i: usize| b[i] - a[i];
         WalPhase {
-            batches: b[0] - a[0],
-            records: b[1] - a[1],
-            fsyncs,
-            fsync_secs: b[3] - a[3],
-            slow: fsyncs - (b[4] - a[4]),
-            very_slow: fsyncs - (b[5] - a[5]),
+            batches: d(0),
+            records: d(1),
+            fsyncs: d(2),
+            fsync_secs: d(3),
+            slow: d(2) - d(4),
+            very_slow: d(2) - d(5),
+            requests: d(6),
+            req_slow: d(6) - d(7),
+            req_very_slow: d(6) - d(8),
         }
     }
+
+    fn show_server(&self) -> String {
+        format!(
+            "{:.2}% over 2.5 ms, {:.2}% over 10 ms",
+            100.0 * self.req_slow / self.requests.max(1.0),
+            100.0 * self.req_very_slow / self.requests.max(1.0)
+        )
+    }
+
     fn show(&self) -> String {
         let per = self.records / self.batches.max(1.0);
         let sync = if self.fsyncs > 0.0 {
@@ -912,6 +938,13 @@ struct Run {
     client_cpu: f64,
     /// The 1-minute load average when the phase ended (this run adds about 2).
     load: f64,
+    /// CPU used by anything else during the window, in cores, and steal.
+    other_cpu: f64,
+    steal: f64,
+    /// TCP segments retransmitted during the window.
+    retrans: f64,
+    /// dnid's own counters over the phase (dnid rows only).
+    srv: Option<WalPhase>,
 }
 
 impl Run {
@@ -933,7 +966,7 @@ async fn connect_all(addr: SocketAddr, n: usize) -> Vec<Conn> {
 /// path), also turns the profiler on for exactly that window, so that set-up is not in
 /// the profile. Only closed-loop windows are profiled: perf shares the load
 /// generator's CPU, and an open-loop client must keep its schedule.
-async fn cpu_window(server: u32, from: Instant, to: Instant, profile: bool) -> (f64, f64) {
+async fn cpu_window(server: u32, from: Instant, to: Instant, profile: bool) -> Window {
     let perf = |cmd: &str| {
         if let Some(ctl) = std::env::var_os("DNID_LOAD_PERF_CTL").filter(|_| profile) {
             use std::io::Write;
@@ -949,12 +982,61 @@ async fn cpu_window(server: u32, from: Instant, to: Instant, profile: bool) -> (
     tokio::time::sleep_until(from.into()).await;
     perf("enable");
     let me = std::process::id();
-    let (s0, c0, t0) = (cpu_secs(server), cpu_secs(me), Instant::now());
+    let (s0, c0, y0, t0) = (cpu_secs(server), cpu_secs(me), sys_stat(), Instant::now());
     tokio::time::sleep_until(to.into()).await;
     let dt = t0.elapsed().as_secs_f64().max(1e-9);
-    let r = ((cpu_secs(server) - s0) / dt, (cpu_secs(me) - c0) / dt);
+    let (server_cpu, client_cpu) = ((cpu_secs(server) - s0) / dt, (cpu_secs(me) - c0) / dt);
+    let y1 = sys_stat();
     perf("disable");
-    r
+    Window {
+        server_cpu,
+        client_cpu,
+        other_cpu: ((y1[0] - y0[0]) / dt - server_cpu - client_cpu).max(0.0),
+        steal: (y1[1] - y0[1]) / dt,
+        retrans: y1[2] - y0[2],
+    }
+}
+
+/// What the machine did during a measured window, besides the two processes.
+struct Window {
+    server_cpu: f64,
+    client_cpu: f64,
+    /// CPU busy on any core but not charged to the server or the load generator (other
+    /// processes, and interrupt time), in cores.
+    other_cpu: f64,
+    /// Time the hypervisor ran something else, in cores.
+    steal: f64,
+    /// TCP segments retransmitted machine-wide (a lost loopback segment costs ≥ 200 ms).
+    retrans: f64,
+}
+
+/// Machine-wide busy seconds (all CPUs, steal excluded), steal seconds, and TCP
+/// retransmitted segments.
+fn sys_stat() -> [f64; 3] {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let f: Vec<f64> = stat
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|v| v.parse().ok())
+        .collect();
+    let at = |i: usize| f.get(i).copied().unwrap_or(0.0) / 100.0;
+    // user nice system idle iowait irq softirq steal
+    let busy = at(0) + at(1) + at(2) + at(5) + at(6);
+    let snmp = std::fs::read_to_string("/proc/net/snmp").unwrap_or_default();
+    let mut tcp = snmp.lines().filter(|l| l.starts_with("Tcp:"));
+    let retrans = match (tcp.next(), tcp.next()) {
+        (Some(names), Some(values)) => names
+            .split_whitespace()
+            .zip(values.split_whitespace())
+            .find(|(n, _)| *n == "RetransSegs")
+            .and_then(|(_, v)| v.parse().ok())
+            .unwrap_or(0.0),
+        _ => 0.0,
+    };
+    [busy, at(7), retrans]
 }
 
 /// Every connection sends its next request as soon as the last is answered.
@@ -1010,16 +1092,20 @@ async fn closed_loop(o: &Opts, server: &ServerProc, work: &Work) -> Run {
         lat.add(&h).expect("merge");
         tally.merge(&t);
     }
-    let (server_cpu, client_cpu) = cpu.await.expect("cpu");
+    let w = cpu.await.expect("cpu");
     Run {
         rps: lat.len() as f64 / o.secs.as_secs_f64(),
         rate: None,
         lat,
         lag: None,
         tally,
-        server_cpu,
-        client_cpu,
+        server_cpu: w.server_cpu,
+        client_cpu: w.client_cpu,
         load: loadavg1(),
+        other_cpu: w.other_cpu,
+        steal: w.steal,
+        retrans: w.retrans,
+        srv: None,
     }
 }
 
@@ -1158,16 +1244,20 @@ async fn open_loop(o: &Opts, server: &ServerProc, work: &Work, rate: f64) -> Run
         last = last.max(e);
     }
     let lag = pacer.await.expect("pacer");
-    let (server_cpu, client_cpu) = cpu.await.expect("cpu");
+    let w = cpu.await.expect("cpu");
     Run {
         rps: lat.len() as f64 / (last - from).as_secs_f64(),
         rate: Some(rate),
         lat,
         lag: Some((lag, wait)),
         tally,
-        server_cpu,
-        client_cpu,
+        server_cpu: w.server_cpu,
+        client_cpu: w.client_cpu,
         load: loadavg1(),
+        other_cpu: w.other_cpu,
+        steal: w.steal,
+        retrans: w.retrans,
+        srv: None,
     }
 }
 
@@ -1238,7 +1328,7 @@ struct Row {
     wal: (WalPhase, WalPhase),
 }
 
-const HEAD: &str = "| workload | fsync | loop | rate req/s | req/s | p50 ms | p99 ms | p99.9 ms | max ms | ×base req/s | ×base p99 | server CPU | client CPU | load | answers |";
+const HEAD: &str = "| workload | fsync | loop | rate req/s | req/s | p50 ms | p99 ms | p99.9 ms | max ms | ×base req/s | ×base p99 | server CPU | client CPU | other CPU | answers |";
 const SEP: &str = "|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|";
 
 fn line(name: &str, fsync: &str, r: &Run, base: Option<&Run>) -> String {
@@ -1259,7 +1349,7 @@ fn line(name: &str, fsync: &str, r: &Run, base: Option<&Run>) -> String {
         )
     });
     format!(
-        "| {name} | {fsync} | {loop_} | {rate} | {:.0} | {} | {} | {} | {} | {xr} | {xp} | {:.0}% | {:.0}% | {:.1} | {}{lag} |",
+        "| {name} | {fsync} | {loop_} | {rate} | {:.0} | {} | {} | {} | {} | {xr} | {xp} | {:.0}% | {:.0}% | {:.0}%{} | {}{lag}{} |",
         r.rps,
         ms(r.lat.value_at_quantile(0.5)),
         ms(r.lat.value_at_quantile(0.99)),
@@ -1267,8 +1357,18 @@ fn line(name: &str, fsync: &str, r: &Run, base: Option<&Run>) -> String {
         ms(r.lat.max()),
         r.server_cpu * 100.0,
         r.client_cpu * 100.0,
-        r.load,
+        r.other_cpu * 100.0,
+        if r.steal > 0.005 {
+            format!(" (steal {:.0}%)", r.steal * 100.0)
+        } else {
+            String::new()
+        },
         r.tally.show(),
+        if r.retrans > 0.0 {
+            format!(" **{:.0} TCP retransmits**", r.retrans)
+        } else {
+            String::new()
+        },
     )
 }
 
@@ -1296,6 +1396,10 @@ fn mean_run(a: &Run, b: Option<&Run>) -> Run {
         server_cpu: (a.server_cpu + b.server_cpu) / 2.0,
         client_cpu: (a.client_cpu + b.client_cpu) / 2.0,
         load: a.load.max(b.load),
+        other_cpu: (a.other_cpu + b.other_cpu) / 2.0,
+        steal: (a.steal + b.steal) / 2.0,
+        retrans: a.retrans + b.retrans,
+        srv: None,
     }
 }
 
@@ -1345,9 +1449,9 @@ async fn measure_dnid(
         Kind::Mixed => Work::Mixed(bodies),
         _ => Work::New(bodies),
     };
-    let w0 = d.wal_stats().await;
+    let w0 = d.server_stats().await;
     let closed = closed_loop(o, &d.proc, &work).await;
-    let w1 = d.wal_stats().await;
+    let w1 = d.server_stats().await;
     let rate = closed.rps * o.open_pct / 100.0;
     let mut swept = Vec::new();
     for pct in sweep {
@@ -1355,14 +1459,18 @@ async fn measure_dnid(
         if kind != Kind::Exhausted {
             d.ensure_free(&pool, bound(r)).await;
         }
-        swept.push(open_loop(o, &d.proc, &work, r).await);
+        let s0 = d.server_stats().await;
+        let mut run = open_loop(o, &d.proc, &work, r).await;
+        run.srv = Some(WalPhase::between(s0, d.server_stats().await));
+        swept.push(run);
     }
     if kind != Kind::Exhausted {
         d.ensure_free(&pool, bound(rate)).await;
     }
-    let w2 = d.wal_stats().await;
-    let open = open_loop(o, &d.proc, &work, rate).await;
-    let w3 = d.wal_stats().await;
+    let w2 = d.server_stats().await;
+    let mut open = open_loop(o, &d.proc, &work, rate).await;
+    let w3 = d.server_stats().await;
+    open.srv = Some(WalPhase::between(w2, w3));
     d.stop().await;
     (
         closed,
@@ -1403,11 +1511,16 @@ async fn scale_pools(o: &Opts, rows: &mut Vec<ScaleRow>) {
             ids.push(d.pool("recycle_oldest", 10).await);
         }
         fill(o, d.proc.addr, &ids, 10 * n).await;
+        let took = t.elapsed().as_secs_f64();
+        // What the pools cost with no traffic at all (timers, metrics upkeep).
+        let (c0, t0) = (cpu_secs(d.proc.pid), Instant::now());
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        let idle = (cpu_secs(d.proc.pid) - c0) / t0.elapsed().as_secs_f64();
         let rss = rss_kib(d.proc.pid);
         println!(
-            "  {n} pools created and filled in {:.1} s; server RSS {} MiB",
-            t.elapsed().as_secs_f64(),
-            rss / 1024
+            "  {n} pools created and filled in {took:.1} s; server RSS {} MiB; idle server CPU {:.1}%",
+            rss / 1024,
+            idle * 100.0
         );
         let bodies = Arc::new(ids.iter().map(|p| new_session_body(p)).collect());
         let (closed, open) = scale_measure(o, &d, &Work::New(bodies)).await;
@@ -1503,25 +1616,31 @@ fn pin_self(cpu: &str) {
     }
 }
 
+/// Says so when a source file the binary was built from (cargo's dep-info file beside
+/// it) is newer than the binary.
 fn stale_binary_warning(bin: &Path) {
-    let built = std::fs::metadata(bin).and_then(|m| m.modified()).ok();
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-    let mut newest = None;
-    let mut todo = vec![src];
-    while let Some(d) = todo.pop() {
-        for e in std::fs::read_dir(d).into_iter().flatten().flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                todo.push(p);
-            } else if let Ok(m) = e.metadata().and_then(|m| m.modified()) {
-                newest = newest.max(Some(m));
-            }
-        }
-    }
-    if let (Some(b), Some(n)) = (built, newest) {
-        if n > b {
-            println!("note: {} is older than the newest file in src/ — run `cargo build --release` to measure the current code", bin.display());
-        }
+    let Ok(built) = std::fs::metadata(bin).and_then(|m| m.modified()) else {
+        return;
+    };
+    let Ok(deps) = std::fs::read_to_string(bin.with_extension("d")) else {
+        return;
+    };
+    let newer: Vec<&str> = deps
+        .split_once(": ")
+        .map_or("", |(_, d)| d)
+        .split_whitespace()
+        .filter(|f| {
+            std::fs::metadata(f)
+                .and_then(|m| m.modified())
+                .is_ok_and(|m| m > built)
+        })
+        .collect();
+    if let Some(f) = newer.first() {
+        println!(
+            "note: {} was built before {f} (and {} more) changed — run `cargo build --release` to measure the current code",
+            bin.display(),
+            newer.len() - 1
+        );
     }
 }
 
@@ -1680,19 +1799,31 @@ async fn run(o: Opts) {
                 r.wal.1.show()
             );
         }
+        println!("\nTracking requests as dnid timed them (route → response; each phase with its warm-up), against the client's view:");
+        for r in &rows {
+            println!(
+                "- {}/{}: closed: server {} (client p99 {} ms); open: server {} (client p99 {} ms)",
+                r.name,
+                r.fsync,
+                r.wal.0.show_server(),
+                ms(r.closed.lat.value_at_quantile(0.99)),
+                r.wal.1.show_server(),
+                ms(r.open.lat.value_at_quantile(0.99)),
+            );
+        }
     }
 
     if !sweeps.is_empty() {
         println!("\n## Latency against offered rate (open loop)\n");
-        println!("| server | offered % of max | offered req/s | answered req/s | p50 ms | p99 ms | p99.9 ms | server CPU | client CPU | pacer lag p99 ms | load |");
-        println!("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
+        println!("| server | offered % of max | offered req/s | answered req/s | p50 ms | p99 ms | p99.9 ms | server CPU | client CPU | pacer lag p99 ms | other CPU | TCP retrans | dnid-timed |");
+        println!("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|");
         for (name, closed, swept, open) in &sweeps {
             let mut all: Vec<&Run> = swept.iter().collect();
             all.push(open);
             for r in &all {
                 let rate = r.rate.unwrap_or(0.0);
                 println!(
-                    "| {name} | {:.0}% | {rate:.0} | {:.0} | {} | {} | {} | {:.0}% | {:.0}% | {} | {:.1} |",
+                    "| {name} | {:.0}% | {rate:.0} | {:.0} | {} | {} | {} | {:.0}% | {:.0}% | {} | {:.0}% | {:.0} | {} |",
                     rate * 100.0 / closed.rps,
                     r.rps,
                     ms(r.lat.value_at_quantile(0.5)),
@@ -1701,7 +1832,9 @@ async fn run(o: Opts) {
                     r.server_cpu * 100.0,
                     r.client_cpu * 100.0,
                     r.lag.as_ref().map_or("-".into(), |(l, _)| ms(l.value_at_quantile(0.99))),
-                    r.load
+                    r.other_cpu * 100.0,
+                    r.retrans,
+                    r.srv.map_or("-".into(), |s| s.show_server())
                 );
             }
             let best = all
@@ -1710,7 +1843,7 @@ async fn run(o: Opts) {
                 .map(|r| r.rate.unwrap_or(0.0))
                 .fold(0.0, f64::max);
             println!(
-                "| {name}: highest offered rate measured with p99 ≤ 2 ms | {:.0}% | {best:.0} | | | | | | | | |",
+                "| {name}: highest offered rate measured with p99 ≤ 2 ms | {:.0}% | {best:.0} | | | | | | | | | | |",
                 best * 100.0 / closed.rps
             );
         }
@@ -1780,11 +1913,11 @@ async fn run(o: Opts) {
             "\n## Scaling (fsync never; closed loop, then open loop at {:.0}% of that row's max)\n",
             o.open_pct
         );
-        println!("| pools × numbers | workload | closed req/s | closed p50 | closed p99 | open rate | open p50 | open p99 | open p99.9 | answers |");
-        println!("|---|---|--:|--:|--:|--:|--:|--:|--:|---|");
+        println!("| pools × numbers | workload | closed req/s | closed p50 | closed p99 | open rate | open p50 | open p99 | open p99.9 | open: other CPU, TCP retrans | answers |");
+        println!("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|---|");
         for s in &scale {
             println!(
-                "| {} | {} | {:.0} | {} | {} | {:.0} | {} | {} | {} | {} |",
+                "| {} | {} | {:.0} | {} | {} | {:.0} | {} | {} | {} | {:.0}%, {:.0} | {} |",
                 s.what,
                 s.work,
                 s.closed.rps,
@@ -1794,6 +1927,8 @@ async fn run(o: Opts) {
                 ms(s.open.lat.value_at_quantile(0.5)),
                 ms(s.open.lat.value_at_quantile(0.99)),
                 ms(s.open.lat.value_at_quantile(0.999)),
+                s.open.other_cpu * 100.0,
+                s.open.retrans,
                 s.closed.tally.show()
             );
         }
