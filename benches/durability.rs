@@ -37,7 +37,7 @@
 use bytes::Bytes;
 use dnid::clock::ManualClock;
 use dnid::config::Settings;
-use dnid::engine::{Attribution, PhoneNumber, Pool, PoolSettings, SessionId};
+use dnid::engine::{Attribution, Field, PhoneNumber, Pool, PoolSettings, SessionId};
 use dnid::ids::PoolId;
 use dnid::server::Server;
 use dnid::store::codec::{decode_record, encode_pool_record, encode_snapshot};
@@ -289,10 +289,18 @@ fn full_pool(n: u32) -> Pool {
         if i % 1000 == 0 {
             template = attribution(i);
         }
-        let mut a = template.clone();
-        a.landing_page = Some(landing_url(i).into());
-        a.gclid = Some(gclid(i).into());
-        a.ip = Some(format!("203.0.{}.{}", (i >> 8) & 255, i & 255).into());
+        let landing = landing_url(i);
+        let click = gclid(i);
+        let ip = format!("203.0.{}.{}", (i >> 8) & 255, i & 255);
+        let a = Attribution::from_fields(
+            [
+                (Field::LandingPage, landing.as_str()),
+                (Field::Gclid, click.as_str()),
+                (Field::Ip, ip.as_str()),
+            ]
+            .into_iter()
+            .chain(template.iter().filter_map(|(f, v)| Some((f, v?)))),
+        );
         let at = T0 + i * 600 / n as u64;
         p.assign(None, sid(i), || a, at);
     }
@@ -350,6 +358,12 @@ impl LogFile for CountingFile {
     }
     fn truncate(&mut self, len: u64) -> std::io::Result<()> {
         self.0.truncate(len)
+    }
+    fn sync_handle(&self) -> std::io::Result<Box<dyn LogFile>> {
+        Ok(Box::new(CountingFile(
+            self.0.sync_handle()?,
+            self.1.clone(),
+        )))
     }
 }
 

@@ -452,8 +452,14 @@ async fn csv_export_round_trips_commas_quotes_and_newlines() {
     let headers = rd.headers().unwrap().clone();
     assert_eq!(
         headers.iter().collect::<Vec<_>>(),
-        dnid::calls::export::COLUMNS
+        dnid::calls::export::columns()
     );
+    assert_eq!(
+        headers.len(),
+        34,
+        "14 call, 14 attribution, 6 session columns"
+    );
+    assert!(headers.iter().any(|h| h == "visitor_ip"));
     let rows: Vec<csv::StringRecord> = rd.records().map(Result::unwrap).collect();
     assert_eq!(rows.len(), 1);
     let col = |name: &str| rows[0][headers.iter().position(|h| h == name).unwrap()].to_string();

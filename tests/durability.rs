@@ -204,6 +204,19 @@ async fn a_flipped_bit_in_the_middle_of_the_wal_stops_the_start_naming_file_and_
 
 #[tokio::test]
 async fn a_failing_disk_fails_requests_and_acknowledges_nothing_unsynced() {
+    failing_disk(dnid::store::FsyncMode::Always, true).await;
+}
+
+/// In modes `never` and `everysec` the pool actor writes its own records (no writer
+/// thread): a failed write must be refused and cut back just the same; a failing
+/// fsync is not on the request path there.
+#[tokio::test]
+async fn a_failing_write_is_refused_when_records_are_written_inline() {
+    failing_disk(dnid::store::FsyncMode::Never, false).await;
+    failing_disk(dnid::store::FsyncMode::Everysec, false).await;
+}
+
+async fn failing_disk(mode: dnid::store::FsyncMode, syncs_on_path: bool) {
     let fs = dnid::store::fs::FaultyFs::default();
     let data = tempfile::tempdir().unwrap();
     let clock = dnid::clock::ManualClock::new(common::T0);
@@ -213,7 +226,7 @@ async fn a_failing_disk_fails_requests_and_acknowledges_nothing_unsynced() {
         snapshot_dir: data.path().join("snapshots"),
         ..Default::default()
     };
-    settings.fsync = dnid::store::FsyncMode::Always;
+    settings.fsync = mode;
     let server = dnid::server::Server::start_with_fs(
         settings,
         std::sync::Arc::new(clock.clone()),
@@ -228,10 +241,14 @@ async fn a_failing_disk_fails_requests_and_acknowledges_nothing_unsynced() {
     let ok = client.session(&pool).await;
     assert_eq!(ok.0, 200);
 
-    for (switch, what) in [(&fs.fail_syncs, "fsync"), (&fs.fail_writes, "write")] {
+    let mut faults = vec![(&fs.fail_writes, "write")];
+    if syncs_on_path {
+        faults.insert(0, (&fs.fail_syncs, "fsync"));
+    }
+    for (switch, what) in faults {
         switch.store(true, Ordering::SeqCst);
         let (status, body) = client.session(&pool).await;
-        assert_eq!(status, 503, "failed {what}: {body}");
+        assert_eq!(status, 503, "failed {what} ({mode:?}): {body}");
         assert_eq!(body["error"]["code"], "storage_unavailable");
         // Reads still work, and show nothing of the refused request.
         let (st, stats) = client.get(&format!("/api/v1/pools/{pool}/stats")).await;

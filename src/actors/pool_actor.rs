@@ -2,9 +2,11 @@
 //!
 //! The pool is only ever touched from this actor's handler, so it needs no lock.
 //! Every change is logged before it is applied: the actor turns a request into a
-//! [`PoolRecord`], hands it to the WAL writer, and applies it — and answers — when the
-//! writer reports it durable ([`PoolMsg::Committed`]). Completions arrive in log order,
-//! so the pool in memory is always the replay of the log.
+//! [`PoolRecord`] and logs it. In modes `everysec` and `never` the actor writes it
+//! itself and applies it — and answers — at once. In mode `always` it hands it to the
+//! WAL writer and applies it when the writer reports it durable
+//! ([`PoolMsg::Committed`]); completions arrive in log order. Either way the pool in
+//! memory is always the replay of the log.
 //!
 //! Time: every record is stamped with a clock reading that never goes backwards. A
 //! one-second timer (and read requests) move the pool's time forward only while no
@@ -21,7 +23,7 @@ use crate::ids::PoolId;
 use crate::store::codec::encode_pool_record;
 use crate::store::record::{Applied, PoolRecord};
 use crate::store::snapshot::PoolImage;
-use crate::store::Wal;
+use crate::store::{Wal, WalError};
 use crate::telemetry::pool::PoolMetrics;
 use ractor::{Actor, ActorProcessingErr, ActorRef};
 use std::time::Duration;
@@ -220,20 +222,7 @@ impl Actor for PoolActor {
                 result,
             } => {
                 state.in_flight -= 1;
-                match result {
-                    Ok(seq) => {
-                        state.applied_seq = seq;
-                        let applied = record.apply(&mut state.pool);
-                        if let Applied::Assigned(a) | Applied::PageView(Ok(a)) = &applied {
-                            state.metrics.assigned(a.kind);
-                        }
-                        if matches!(applied, Applied::Updated) {
-                            state.site_host = site_host(&state.pool.settings().website_url);
-                        }
-                        self.answer(state, applied, reply);
-                    }
-                    Err(e) => reply.fail(PoolError::Storage(e.to_string())),
-                }
+                self.commit(state, record, reply, result);
             }
             PoolMsg::Info {
                 with_numbers,
@@ -306,7 +295,8 @@ impl Actor for PoolActor {
 }
 
 impl PoolActor {
-    /// Hands `record` to the WAL; it is applied and answered on `Committed`.
+    /// Logs `record`, then applies and answers it: now if the WAL wrote it on this
+    /// thread, else on `Committed`.
     fn log(
         &self,
         myself: &ActorRef<PoolMsg>,
@@ -321,6 +311,9 @@ impl PoolActor {
                 return;
             }
         };
+        if let Some(result) = self.wal.write_now(&bytes) {
+            return self.commit(state, record, reply, result);
+        }
         state.in_flight += 1;
         let me = myself.clone();
         self.wal.append(
@@ -334,6 +327,30 @@ impl PoolActor {
                 });
             }),
         );
+    }
+
+    /// Applies a logged record and answers it, or refuses it if it was not logged.
+    fn commit(
+        &self,
+        state: &mut PoolState,
+        record: PoolRecord,
+        reply: PendingReply,
+        result: Result<u64, WalError>,
+    ) {
+        match result {
+            Ok(seq) => {
+                state.applied_seq = seq;
+                let applied = record.apply(&mut state.pool);
+                if let Applied::Assigned(a) | Applied::PageView(Ok(a)) = &applied {
+                    state.metrics.assigned(a.kind);
+                }
+                if matches!(applied, Applied::Updated) {
+                    state.site_host = site_host(&state.pool.settings().website_url);
+                }
+                self.answer(state, applied, reply);
+            }
+            Err(e) => reply.fail(PoolError::Storage(e.to_string())),
+        }
     }
 
     fn answer(&self, state: &PoolState, applied: Applied, reply: PendingReply) {

@@ -2,55 +2,46 @@
 
 use super::model::{Call, CallSession};
 use crate::clock::rfc3339;
+use crate::engine::Field;
 
-pub const COLUMNS: &[&str] = &[
-    "call_id",
-    "pool_id",
-    "provider",
-    "provider_call_id",
-    "tracking_number",
-    "caller_number",
-    "started_at",
-    "ended_at",
-    "duration_secs",
-    "call_status",
-    "attribution_status",
-    "first_call",
-    "prior_calls",
-    "session_id",
-    "utm_source",
-    "utm_medium",
-    "utm_campaign",
-    "utm_term",
-    "utm_content",
-    "gclid",
-    "fbclid",
-    "msclkid",
-    "gbraid",
-    "wbraid",
-    "landing_page",
-    "referrer",
-    "visitor_ip",
-    "user_agent",
-    "session_first_seen",
-    "session_last_seen",
-    "session_duration_secs",
-    "pages_viewed",
-    "other_session_id",
-    "forwarded_to",
-];
-
-fn opt(s: &Option<Box<str>>) -> String {
-    s.as_deref().unwrap_or_default().to_string()
+/// The CSV header: the call, the attribution (in `Field::ALL` order, the IP as
+/// `visitor_ip`), then the session.
+pub fn columns() -> Vec<&'static str> {
+    let call = [
+        "call_id",
+        "pool_id",
+        "provider",
+        "provider_call_id",
+        "tracking_number",
+        "caller_number",
+        "started_at",
+        "ended_at",
+        "duration_secs",
+        "call_status",
+        "attribution_status",
+        "first_call",
+        "prior_calls",
+        "session_id",
+    ];
+    let attribution = Field::ALL.map(|f| match f {
+        Field::Ip => "visitor_ip",
+        f => f.name(),
+    });
+    let session = [
+        "session_first_seen",
+        "session_last_seen",
+        "session_duration_secs",
+        "pages_viewed",
+        "other_session_id",
+        "forwarded_to",
+    ];
+    call.into_iter().chain(attribution).chain(session).collect()
 }
 
 fn row(c: &Call) -> Vec<String> {
     let s: Option<&CallSession> = c.session.as_ref();
     let a = s.map(|s| &s.attribution);
-    let field = |f: fn(&crate::engine::Attribution) -> &Option<Box<str>>| {
-        a.map(|a| opt(f(a))).unwrap_or_default()
-    };
-    vec![
+    let mut row = vec![
         c.id.to_string(),
         c.pool_id.map(|p| p.to_string()).unwrap_or_default(),
         c.provider.clone(),
@@ -65,20 +56,10 @@ fn row(c: &Call) -> Vec<String> {
         c.first_call.to_string(),
         c.prior_calls.to_string(),
         s.map(|s| s.session_id.clone()).unwrap_or_default(),
-        field(|a| &a.utm_source),
-        field(|a| &a.utm_medium),
-        field(|a| &a.utm_campaign),
-        field(|a| &a.utm_term),
-        field(|a| &a.utm_content),
-        field(|a| &a.gclid),
-        field(|a| &a.fbclid),
-        field(|a| &a.msclkid),
-        field(|a| &a.gbraid),
-        field(|a| &a.wbraid),
-        field(|a| &a.landing_page),
-        field(|a| &a.referrer),
-        field(|a| &a.ip),
-        field(|a| &a.user_agent),
+    ];
+    // The attribution columns, in `Field::ALL` order.
+    row.extend(Field::ALL.map(|f| a.and_then(|a| a.get(f)).unwrap_or_default().to_string()));
+    row.extend([
         s.map(|s| rfc3339(s.first_seen)).unwrap_or_default(),
         s.map(|s| rfc3339(s.last_seen)).unwrap_or_default(),
         s.map(|s| s.duration_secs.to_string()).unwrap_or_default(),
@@ -91,13 +72,14 @@ fn row(c: &Call) -> Vec<String> {
             .as_ref()
             .map(|n| n.to_string())
             .unwrap_or_default(),
-    ]
+    ]);
+    row
 }
 
 /// Writes a header and one row per call.
 pub fn to_csv<'a>(calls: impl Iterator<Item = &'a Call>) -> Result<Vec<u8>, csv::Error> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(COLUMNS)?;
+    w.write_record(columns())?;
     for c in calls {
         w.write_record(row(c))?;
     }

@@ -1,6 +1,7 @@
 //! The pool engine: pure, synchronous data structures that apply the lease rules of
 //! design §2. No I/O and no clock: callers pass `now` in unix seconds.
 
+pub mod attribution;
 pub mod inventory;
 pub mod lookup;
 pub mod number;
@@ -15,6 +16,7 @@ pub mod wheel;
 #[cfg(test)]
 mod rules_tests;
 
+pub use attribution::Field;
 pub use inventory::{AddError, NotInPool, Removal};
 pub use lookup::Holder;
 pub use number::{NumberError, PhoneNumber};

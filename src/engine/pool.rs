@@ -6,7 +6,7 @@
 //! pools fed the same operations end in the same state.
 
 use super::number::PhoneNumber;
-use super::session::{Attribution, Session, SessionId};
+use super::session::{Attribution, Session, SessionId, SessionMap};
 use super::settings::{ExhaustionPolicy, PoolSettings};
 use super::slot_queue::SlotQueue;
 use super::stats::{Counters, SizingHistory};
@@ -128,7 +128,7 @@ pub struct Pool {
     /// Leased numbers, least recently active first (`recycle_oldest` takes the front).
     pub(super) by_activity: SlotQueue,
     pub(super) wheel: TimerWheel,
-    pub(super) sessions: HashMap<SessionId, Session>,
+    pub(super) sessions: SessionMap<Session>,
     /// Sessions that lost their lease, oldest first, to be forgotten once
     /// `attribution_window` has passed. Entries go stale when a session comes back;
     /// `forget_retired` checks before it removes.
@@ -155,7 +155,7 @@ impl Pool {
             free: SlotQueue::default(),
             by_activity: SlotQueue::default(),
             wheel: TimerWheel::new(now),
-            sessions: HashMap::new(),
+            sessions: SessionMap::default(),
             retired: VecDeque::new(),
             counters: Counters::default(),
             sizing: SizingHistory::default(),

@@ -345,9 +345,9 @@ fn rule_3_sticky_expired_session_whose_number_was_taken_gets_a_new_one_same_id_s
         "the other holder keeps it"
     );
     let s = p.session(&sid(1)).unwrap();
-    assert_eq!(s.attribution.utm_source.as_deref(), Some("google"));
-    assert_eq!(s.attribution.utm_campaign.as_deref(), Some("spring"));
-    assert_eq!(s.attribution.gclid.as_deref(), Some("abc"));
+    assert_eq!(s.attribution.get(Field::UtmSource), Some("google"));
+    assert_eq!(s.attribution.get(Field::UtmCampaign), Some("spring"));
+    assert_eq!(s.attribution.get(Field::Gclid), Some("abc"));
     assert_eq!(s.first_seen, T0);
     assert_eq!(s.pages_viewed, 2);
     assert!(p.session(&sid(99)).is_none());
@@ -1172,7 +1172,7 @@ fn who_held_session_snapshot_keeps_the_attribution_for_the_call_record() {
         panic!("not attributed");
     };
     let snap = p.session_snapshot(&id).unwrap();
-    assert_eq!(snap.attribution.utm_medium.as_deref(), Some("cpc"));
+    assert_eq!(snap.attribution.get(Field::UtmMedium), Some("cpc"));
 }
 
 #[test]

@@ -4,12 +4,51 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 use std::fmt;
+use std::hash::{BuildHasherDefault, Hash, Hasher};
 use std::str::FromStr;
 
+pub use super::attribution::{Attribution, Field};
+
 /// 128 random bits, shown as 22 URL-safe base64 characters.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct SessionId(pub [u8; 16]);
+
+/// Hashes the first 64 bits only: they are already uniformly random (see
+/// [`SessionMap`]). Equal ids hash equal, as `Eq` requires.
+impl Hash for SessionId {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        let mut head = [0u8; 8];
+        head.copy_from_slice(&self.0[..8]);
+        state.write_u64(u64::from_le_bytes(head));
+    }
+}
+
+/// A map keyed by session id, hashed by [`IdHasher`].
+///
+/// Every id in a pool's map was drawn by dnid from the CSPRNG — a client can look an
+/// id up but never insert one of its choosing — so the id's own bits are a perfect
+/// hash and no keyed hash (SipHash, ~20 ns per lookup) is needed against flooding.
+pub type SessionMap<V> = HashMap<SessionId, V, BuildHasherDefault<IdHasher>>;
+
+/// Passes a `u64` through; anything else is folded in (FNV-1a).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 ^= v;
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
 
 impl SessionId {
     /// A fresh id from the operating system's CSPRNG (via `rand`'s thread RNG, which is
@@ -47,97 +86,6 @@ impl FromStr for SessionId {
             _ => Err(BadSessionId),
         }
     }
-}
-
-/// What a call inherits from the web session that led to it (design §3).
-///
-/// Strings are `Box<str>` rather than `String`: a million live sessions each carry a
-/// dozen of them, and the spare capacity of a `String` would be paid a dozen million
-/// times (budget: ≤ 1 KiB per live session).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Attribution {
-    pub utm_source: Option<Box<str>>,
-    pub utm_medium: Option<Box<str>>,
-    pub utm_campaign: Option<Box<str>>,
-    pub utm_term: Option<Box<str>>,
-    pub utm_content: Option<Box<str>>,
-    pub gclid: Option<Box<str>>,
-    pub fbclid: Option<Box<str>>,
-    pub msclkid: Option<Box<str>>,
-    pub gbraid: Option<Box<str>>,
-    pub wbraid: Option<Box<str>>,
-    pub landing_page: Option<Box<str>>,
-    pub referrer: Option<Box<str>>,
-    pub ip: Option<Box<str>>,
-    pub user_agent: Option<Box<str>>,
-}
-
-impl Attribution {
-    /// Builds the attribution of a new session. The landing page's query string is the
-    /// source of truth for UTM parameters and click ids; the first value wins when a
-    /// parameter repeats. An unparsable URL is kept as text with no parameters.
-    pub fn from_landing(
-        page_url: &str,
-        referrer: Option<&str>,
-        ip: Option<&str>,
-        user_agent: Option<&str>,
-    ) -> Self {
-        let mut a = Attribution {
-            landing_page: non_empty(page_url),
-            referrer: referrer.and_then(non_empty),
-            ip: ip.and_then(non_empty),
-            user_agent: user_agent.and_then(non_empty),
-            ..Default::default()
-        };
-        if let Ok(url) = url::Url::parse(page_url) {
-            for (k, v) in url.query_pairs() {
-                let slot = match k.as_ref() {
-                    "utm_source" => &mut a.utm_source,
-                    "utm_medium" => &mut a.utm_medium,
-                    "utm_campaign" => &mut a.utm_campaign,
-                    "utm_term" => &mut a.utm_term,
-                    "utm_content" => &mut a.utm_content,
-                    "gclid" => &mut a.gclid,
-                    "fbclid" => &mut a.fbclid,
-                    "msclkid" => &mut a.msclkid,
-                    "gbraid" => &mut a.gbraid,
-                    "wbraid" => &mut a.wbraid,
-                    _ => continue,
-                };
-                if slot.is_none() {
-                    *slot = non_empty(&v);
-                }
-            }
-        }
-        a
-    }
-
-    /// Heap bytes held by this attribution (for the memory-per-session figure).
-    pub fn heap_bytes(&self) -> usize {
-        [
-            &self.utm_source,
-            &self.utm_medium,
-            &self.utm_campaign,
-            &self.utm_term,
-            &self.utm_content,
-            &self.gclid,
-            &self.fbclid,
-            &self.msclkid,
-            &self.gbraid,
-            &self.wbraid,
-            &self.landing_page,
-            &self.referrer,
-            &self.ip,
-            &self.user_agent,
-        ]
-        .iter()
-        .map(|f| f.as_ref().map_or(0, |s| s.len()))
-        .sum()
-    }
-}
-
-fn non_empty(s: &str) -> Option<Box<str>> {
-    (!s.is_empty()).then(|| s.into())
 }
 
 /// One visitor session as the pool keeps it.
@@ -197,25 +145,25 @@ mod tests {
             Some("203.0.113.9"),
             Some("Mozilla/5.0"),
         );
-        assert_eq!(a.utm_source.as_deref(), Some("google"));
-        assert_eq!(a.utm_medium.as_deref(), Some("cpc"));
-        assert_eq!(a.utm_campaign.as_deref(), Some("spring sale"));
-        assert_eq!(a.utm_term.as_deref(), Some("red shoes"));
-        assert_eq!(a.utm_content.as_deref(), Some("ad1"));
-        assert_eq!(a.gclid.as_deref(), Some("abc"));
-        assert_eq!(a.fbclid.as_deref(), Some("f"));
-        assert_eq!(a.msclkid.as_deref(), Some("m"));
-        assert_eq!(a.gbraid.as_deref(), Some("g"));
-        assert_eq!(a.wbraid.as_deref(), Some("w"));
-        assert_eq!(a.referrer.as_deref(), Some("https://www.google.com/"));
-        assert_eq!(a.ip.as_deref(), Some("203.0.113.9"));
+        assert_eq!(a.get(Field::UtmSource), Some("google"));
+        assert_eq!(a.get(Field::UtmMedium), Some("cpc"));
+        assert_eq!(a.get(Field::UtmCampaign), Some("spring sale"));
+        assert_eq!(a.get(Field::UtmTerm), Some("red shoes"));
+        assert_eq!(a.get(Field::UtmContent), Some("ad1"));
+        assert_eq!(a.get(Field::Gclid), Some("abc"));
+        assert_eq!(a.get(Field::Fbclid), Some("f"));
+        assert_eq!(a.get(Field::Msclkid), Some("m"));
+        assert_eq!(a.get(Field::Gbraid), Some("g"));
+        assert_eq!(a.get(Field::Wbraid), Some("w"));
+        assert_eq!(a.get(Field::Referrer), Some("https://www.google.com/"));
+        assert_eq!(a.get(Field::Ip), Some("203.0.113.9"));
     }
 
     #[test]
     fn unparsable_landing_page_is_kept_without_parameters() {
         let a = Attribution::from_landing("not a url?utm_source=x", None, None, None);
-        assert_eq!(a.landing_page.as_deref(), Some("not a url?utm_source=x"));
-        assert_eq!(a.utm_source, None);
-        assert_eq!(a.referrer, None);
+        assert_eq!(a.get(Field::LandingPage), Some("not a url?utm_source=x"));
+        assert_eq!(a.get(Field::UtmSource), None);
+        assert_eq!(a.get(Field::Referrer), None);
     }
 }

@@ -1037,25 +1037,9 @@ fn schemas() -> Value {
         .iter()
         .map(|n| (n.to_string(), count.clone()))
         .collect();
-    let attribution_fields = [
-        "utm_source",
-        "utm_medium",
-        "utm_campaign",
-        "utm_term",
-        "utm_content",
-        "gclid",
-        "fbclid",
-        "msclkid",
-        "gbraid",
-        "wbraid",
-        "landing_page",
-        "referrer",
-        "ip",
-        "user_agent",
-    ];
-    let attribution: Map<String, Value> = attribution_fields
+    let attribution: Map<String, Value> = crate::engine::Field::ALL
         .iter()
-        .map(|n| (n.to_string(), nullable("string")))
+        .map(|f| (f.name().to_string(), nullable("string")))
         .collect();
     let call_session = json!({
         "type": ["object", "null"],

@@ -94,7 +94,9 @@ fn decode_exact<T: DeserializeOwned, C: bincode::config::Config>(
     bytes: &[u8],
     c: C,
 ) -> Result<T, CodecError> {
-    let (v, used) = bincode::serde::decode_from_slice(bytes, c)?;
+    // Borrowing: strings are handed to the visitor as slices of `bytes`, so a type
+    // that packs them (`Attribution`) allocates once, not once per string.
+    let (v, used) = bincode::serde::borrow_decode_from_slice(bytes, c)?;
     if used != bytes.len() {
         return Err(CodecError::Trailing(bytes.len() - used));
     }

@@ -15,6 +15,8 @@ pub trait LogFile: Send {
     fn sync_data(&mut self) -> io::Result<()>;
     /// Cuts the file to `len` bytes and continues writing there.
     fn truncate(&mut self, len: u64) -> io::Result<()>;
+    /// Another handle on the same file, to sync it while this one keeps writing.
+    fn sync_handle(&self) -> io::Result<Box<dyn LogFile>>;
 }
 
 pub trait FileSystem: Send + Sync + 'static {
@@ -40,6 +42,9 @@ impl LogFile for RealFile {
     fn truncate(&mut self, len: u64) -> io::Result<()> {
         self.0.set_len(len)?;
         self.0.seek(SeekFrom::Start(len)).map(|_| ())
+    }
+    fn sync_handle(&self) -> io::Result<Box<dyn LogFile>> {
+        Ok(Box::new(RealFile(self.0.try_clone()?)))
     }
 }
 
@@ -103,6 +108,12 @@ impl LogFile for FaultyFile {
     }
     fn truncate(&mut self, len: u64) -> io::Result<()> {
         self.inner.truncate(len)
+    }
+    fn sync_handle(&self) -> io::Result<Box<dyn LogFile>> {
+        Ok(Box::new(FaultyFile {
+            inner: self.inner.sync_handle()?,
+            fs: self.fs.clone(),
+        }))
     }
 }
 

@@ -9,6 +9,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 /// The WAL writer's handles, registered once when it starts.
+#[derive(Clone)]
 pub struct WalMetrics {
     batch: Histogram,
     fsync: Histogram,
