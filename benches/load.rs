@@ -63,6 +63,11 @@
 //! | `DNID_LOAD_PERF_CTL` | a `perf record --control fifo:` path: the harness sends `enable`/`disable` around each closed-loop measured window |
 //! | `DNID_BIN` | the server binary (default `target/release/dnid`) |
 
+/// The same allocator as the dnid binary, so the baseline server (this binary) is not
+/// handicapped by a slower one.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use bytes::Bytes;
 use hdrhistogram::Histogram;
 use http_body_util::{BodyExt, Full, Limited};

@@ -47,12 +47,24 @@ enum Command {
     Wal(WalCommand),
 }
 
+/// mimalloc rather than the system allocator: the tracking path allocates and frees
+/// request-sized blocks while long-lived session data accumulates, and under that
+/// mix glibc's malloc spent a quarter of a request's CPU sorting its free lists (load
+/// profile, `new` workload); mimalloc's per-size free lists do not.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// `ractor=warn`: ractor wraps every actor's message loop in an INFO span; left
+/// enabled, each message pays a subscriber enter and exit (about 3 % of a tracking
+/// request's CPU in the load profile) for a span no log line uses.
+const DEFAULT_LOG_FILTER: &str = "info,ractor=warn";
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("DNID_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(DEFAULT_LOG_FILTER)),
         )
         .with_writer(std::io::stderr)
         .init();

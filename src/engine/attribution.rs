@@ -11,7 +11,7 @@
 //! in the order of [`Field::ALL`], so snapshots and WAL records written before keep
 //! decoding.
 
-use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, MapAccess, SeqAccess, Visitor};
 use serde::ser::SerializeStruct;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
@@ -109,11 +109,7 @@ impl Attribution {
                 values[f as usize] = v;
             }
         }
-        let mut packer = Packer::default();
-        for v in values {
-            packer.push(v);
-        }
-        packer.finish()
+        pack(values)
     }
 
     /// Builds the attribution of a new session. The landing page's query string is the
@@ -167,39 +163,31 @@ impl Attribution {
     }
 }
 
-/// Appends values in field order.
-#[derive(Default)]
-struct Packer {
-    text: String,
-    ends: [u16; FIELDS],
-    next: usize,
-}
-
-impl Packer {
-    /// Appends the value of the next field (`""` for absent).
-    fn push(&mut self, value: &str) {
-        if self.next >= FIELDS {
-            return;
-        }
-        let room = usize::from(u16::MAX) - self.text.len();
-        let mut cut = value.len().min(room);
-        while !value.is_char_boundary(cut) {
+/// Packs the values (in field order, `""` for absent) with one allocation of the
+/// exact size: growing a string field by field would reallocate several times per
+/// session, and on the allocator that is most of the cost.
+fn pack<S: AsRef<str>>(values: [S; FIELDS]) -> Attribution {
+    let cap = usize::from(u16::MAX);
+    let total = values
+        .iter()
+        .map(|v| v.as_ref().len())
+        .sum::<usize>()
+        .min(cap);
+    let mut text = String::with_capacity(total);
+    let mut ends = [0u16; FIELDS];
+    for (end, v) in ends.iter_mut().zip(&values) {
+        let v = v.as_ref();
+        let mut cut = v.len().min(cap - text.len());
+        while !v.is_char_boundary(cut) {
             cut -= 1;
         }
-        self.text.push_str(&value[..cut]);
-        // Cannot truncate: the text never passes u16::MAX bytes.
-        self.ends[self.next] = u16::try_from(self.text.len()).unwrap_or(u16::MAX);
-        self.next += 1;
+        text.push_str(&v[..cut]);
+        // Cannot saturate: the text never passes u16::MAX bytes.
+        *end = u16::try_from(text.len()).unwrap_or(u16::MAX);
     }
-
-    fn finish(mut self) -> Attribution {
-        while self.next < FIELDS {
-            self.push("");
-        }
-        Attribution {
-            text: self.text.into_boxed_str(),
-            ends: self.ends,
-        }
+    Attribution {
+        text: text.into_boxed_str(),
+        ends,
     }
 }
 
@@ -236,19 +224,17 @@ impl<'de> Visitor<'de> for AttributionVisitor {
         f.write_str("an attribution: fourteen optional strings")
     }
 
-    /// bincode: the fields in order. Each value is appended to one buffer as it is
-    /// read, so decoding a session allocates once, not once per field.
+    /// bincode: the fields in order. Decoding from a slice lends each string (no
+    /// copy), so a session costs one allocation, not one per field.
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Attribution, A::Error> {
-        let mut packer = Packer::default();
-        for i in 0..FIELDS {
-            if seq
-                .next_element_seed(AppendOptional(&mut packer))?
-                .is_none()
-            {
-                return Err(de::Error::invalid_length(i, &self));
+        let mut values: [Text<'de>; FIELDS] = Default::default();
+        for (i, v) in values.iter_mut().enumerate() {
+            match seq.next_element::<Option<Text<'de>>>()? {
+                Some(t) => *v = t.unwrap_or_default(),
+                None => return Err(de::Error::invalid_length(i, &self)),
             }
         }
-        Ok(packer.finish())
+        Ok(pack(values))
     }
 
     /// JSON: any order, unknown keys ignored.
@@ -262,47 +248,45 @@ impl<'de> Visitor<'de> for AttributionVisitor {
                 }
             }
         }
-        let mut packer = Packer::default();
-        for v in &values {
-            packer.push(v.as_deref().unwrap_or_default());
-        }
-        Ok(packer.finish())
+        Ok(pack(values.map(Option::unwrap_or_default)))
     }
 }
 
-/// Reads one `Option<str>` straight into the packer.
-struct AppendOptional<'p>(&'p mut Packer);
+/// A string lent by the input when it can be, copied when it cannot.
+#[derive(Default)]
+struct Text<'de>(std::borrow::Cow<'de, str>);
 
-impl<'de> DeserializeSeed<'de> for AppendOptional<'_> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_option(self)
+impl AsRef<str> for Text<'_> {
+    fn as_ref(&self) -> &str {
+        &self.0
     }
 }
 
-impl<'de> Visitor<'de> for AppendOptional<'_> {
-    type Value = ();
+impl<'de> Deserialize<'de> for Text<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_str(TextVisitor)
+    }
+}
+
+struct TextVisitor;
+
+impl<'de> Visitor<'de> for TextVisitor {
+    type Value = Text<'de>;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("an optional string")
+        f.write_str("a string")
     }
 
-    fn visit_none<E: de::Error>(self) -> Result<(), E> {
-        self.0.push("");
-        Ok(())
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Text<'de>, E> {
+        Ok(Text(v.into()))
     }
 
-    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
-        self.visit_none()
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Text<'de>, E> {
+        Ok(Text(v.to_owned().into()))
     }
 
-    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_str(self)
-    }
-
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<(), E> {
-        self.0.push(v);
-        Ok(())
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Text<'de>, E> {
+        Ok(Text(v.into()))
     }
 }
 

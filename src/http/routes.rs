@@ -231,11 +231,11 @@ async fn dispatch(
         // The provider posts here; it has no admin token.
         ["api", "v1", "telephony", rest @ ..] => super::telephony::route(app, req, rest).await,
         ["api", "v1", "tracking", rest @ ..] => {
-            let headers = req.headers().clone();
+            let origin = req.headers().get(hyper::header::ORIGIN).cloned();
             let mut resp = public(app, peer, req, rest)
                 .await
                 .unwrap_or_else(ApiError::into_response);
-            tracking::cors(&headers, &mut resp);
+            tracking::cors(origin, &mut resp);
             return resp;
         }
         ["api", "v1", rest @ ..] => match app.token.check(req.headers()) {

@@ -12,6 +12,7 @@ use crate::engine::AssignKind;
 use crate::ids::{PoolId, SessionToken};
 use crate::telemetry;
 use hyper::body::Incoming;
+use hyper::header::HeaderValue;
 use hyper::{header, HeaderMap, Request, Response, StatusCode};
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
@@ -100,11 +101,16 @@ pub async fn new_session(
     peer: SocketAddr,
     req: Request<Incoming>,
 ) -> Result<Response<Body>, ApiError> {
-    let headers = req.headers().clone();
-    let ip = client_ip(peer.ip(), &headers, &app.settings.trusted_proxies);
+    // What is needed from the headers is taken before the body consumes the request.
+    let headers = req.headers();
+    let ip = client_ip(peer.ip(), headers, &app.settings.trusted_proxies);
     app.rate_limit
         .check(ip)
         .inspect_err(|_| telemetry::http::rejected(telemetry::http::RATE_LIMITED))?;
+    let user_agent = header_str(headers, header::USER_AGENT).unwrap_or_default();
+    let bot = app.bots.is_bot(user_agent);
+    let user_agent = truncate(user_agent, MAX_USER_AGENT_LEN).to_string();
+    let origin = header_str(headers, header::ORIGIN).map(str::to_string);
     let body: NewSession = json_body(req, app.settings.max_public_body_bytes).await?;
     let pool: PoolId = body.pool_id.parse().map_err(|e| {
         ApiError::bad_request("invalid_pool_id", format!("pool_id: {e}")).with_field("pool_id")
@@ -130,15 +136,14 @@ pub async fn new_session(
             (token.pool == pool).then_some(token.session)
         }
     };
-    let user_agent = header_str(&headers, header::USER_AGENT).unwrap_or_default();
     let input = AssignInput {
         session,
         page_url: body.page_url,
         referrer: body.referrer.filter(|r| !r.is_empty()),
         ip: Some(ip.to_string()),
-        bot: app.bots.is_bot(user_agent),
-        user_agent: Some(truncate(user_agent, MAX_USER_AGENT_LEN).to_string()),
-        origin: header_str(&headers, header::ORIGIN).map(str::to_string),
+        bot,
+        user_agent: Some(user_agent),
+        origin,
     };
     let started = Instant::now();
     let answer = app
@@ -203,11 +208,12 @@ fn truncate(s: &str, max: usize) -> &str {
 
 /// CORS headers for the public endpoints. Any origin may ask; the pool actor refuses
 /// origins that are not the pool's website, so the answer itself is the gate.
-pub fn cors(headers: &HeaderMap, resp: &mut Response<Body>) {
+/// `origin`: the request's `Origin` header.
+pub fn cors(origin: Option<HeaderValue>, resp: &mut Response<Body>) {
     let h = resp.headers_mut();
-    match headers.get(header::ORIGIN) {
+    match origin {
         Some(origin) => {
-            h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin.clone());
+            h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
             h.insert(header::VARY, header::HeaderValue::from_static("Origin"));
         }
         None => {
@@ -222,7 +228,7 @@ pub fn cors(headers: &HeaderMap, resp: &mut Response<Body>) {
 /// Answers a CORS preflight for the public endpoints.
 pub fn preflight(headers: &HeaderMap) -> Response<Body> {
     let mut resp = super::empty(StatusCode::NO_CONTENT);
-    cors(headers, &mut resp);
+    cors(headers.get(header::ORIGIN).cloned(), &mut resp);
     let h = resp.headers_mut();
     h.insert(
         header::ACCESS_CONTROL_ALLOW_METHODS,
