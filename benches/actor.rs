@@ -5,8 +5,8 @@
 //! - `ractor_echo`: a bare ractor `call` round trip to an actor that only replies
 //!   (the floor any actor design pays);
 //! - `pool_actor/assign`: a new session through the router and the pool actor,
-//!   including the WAL writer hop (mode `never`: no fsync, the figure is the design's
-//!   own cost);
+//!   including its WAL record (mode `never`: the pool actor writes it itself, no
+//!   fsync; the figure is the design's own cost);
 //! - `pool_actor/renew`: a page view of a live session, same path.
 //!
 //! `cargo bench --bench actor`
@@ -59,8 +59,11 @@ fn input(session: Option<dnid::engine::SessionId>) -> AssignInput {
 }
 
 fn bench(c: &mut Criterion) {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+    // One thread, as on each worker of the server: a request's task and the actors it
+    // calls wake each other on the same worker (tokio's LIFO slot). Driving the calls
+    // from criterion's own thread into a multi-thread runtime would measure two
+    // cross-thread futex wake-ups per call (≈ 5 µs each on this VM) instead.
+    let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
@@ -170,7 +173,8 @@ fn bench(c: &mut Criterion) {
                         assert!(matches!(r, Ok(CallResult::Success(Ok(_)))));
                     }
                 }
-                start.elapsed() / 64
+                // Criterion divides by `iters`; `rounds * 64` assignments ran.
+                start.elapsed().mul_f64(iters as f64 / (rounds * 64) as f64)
             }
         })
     });

@@ -76,7 +76,27 @@ impl TestServer {
             ..Settings::default()
         };
         configure(&mut settings);
-        let server = Server::start(settings, Arc::new(clock.clone()), Some(TOKEN.into())).await?;
+        // The data folder's lock is an flock, held by an open file description. Tests in
+        // this process run `dnid` children concurrently, and a child forked while the
+        // previous server still held its lock keeps a copy of the descriptor until it
+        // execs (close-on-exec): for that moment the lock outlives the server. Wait it
+        // out — briefly; a real conflict still fails.
+        let mut tries = 0;
+        let server = loop {
+            match Server::start(
+                settings.clone(),
+                Arc::new(clock.clone()),
+                Some(TOKEN.into()),
+            )
+            .await
+            {
+                Err(dnid::server::StartError::Locked(..)) if tries < 20 => {
+                    tries += 1;
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                }
+                r => break r?,
+            }
+        };
         let addr = server.local_addr();
         Ok(TestServer {
             addr,
