@@ -11,6 +11,10 @@
 //!
 //! `cargo bench --bench actor`
 
+/// The dnid binary's allocator, so that allocation costs are the server's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use criterion::{criterion_group, criterion_main, Criterion};
 use dnid::actors::router::RouterArgs;
 use dnid::actors::{AssignInput, PoolMsg, RouterActor, RouterMsg};

@@ -34,6 +34,10 @@
 //! average is printed at the start and the end: on a busy machine (other builds, other
 //! disk traffic) the fsync-bound figures in particular move a lot.
 
+/// The dnid binary's allocator, so that allocation costs are the server's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use bytes::Bytes;
 use dnid::clock::ManualClock;
 use dnid::config::Settings;

@@ -17,6 +17,10 @@
 //!
 //! Run with `cargo bench --bench engine`.
 
+/// The dnid binary's allocator, so that allocation costs are the server's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use dnid::engine::{Attribution, PhoneNumber, Pool, PoolSettings, SessionId};
 use std::hint::black_box;
@@ -198,11 +202,40 @@ fn bench_expire(c: &mut Criterion) {
     g.finish();
 }
 
+/// The baseline for "flat": one cache miss. A dependent chase through `n` records of
+/// 128 bytes (the size of a session-map entry plus its neighbours) in a random cycle,
+/// so every load waits for the one before — what one engine lookup into a table that
+/// does not fit in the caches costs at least. At 10 records it stays in L1.
+fn bench_memory_latency(c: &mut Criterion) {
+    #[derive(Clone, Copy)]
+    #[repr(align(128))]
+    struct Record {
+        next: u32,
+    }
+    let mut g = c.benchmark_group("baseline/dependent_load");
+    for &n in &SIZES {
+        let mut order: Vec<u32> = (0..n).collect();
+        shuffle(&mut order);
+        let mut table = vec![Record { next: 0 }; n as usize];
+        for w in 0..n as usize {
+            table[order[w] as usize].next = order[(w + 1) % n as usize];
+        }
+        let mut at = order[0];
+        g.bench_function(BenchmarkId::from_parameter(n), |b| {
+            b.iter(|| {
+                at = table[at as usize].next;
+                black_box(at)
+            })
+        });
+    }
+    g.finish();
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default()
         .warm_up_time(Duration::from_secs(2))
         .measurement_time(Duration::from_secs(5));
-    targets = bench_assign, bench_renew, bench_expire
+    targets = bench_memory_latency, bench_assign, bench_renew, bench_expire
 }
 criterion_main!(benches);
