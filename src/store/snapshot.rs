@@ -206,7 +206,35 @@ pub fn read(path: &Path) -> Result<(SnapshotMeta, SnapshotBody), SnapshotError> 
             path: path.to_path_buf(),
             source,
         })?;
+    agree(path, &meta, &body)?;
     Ok((meta, body))
+}
+
+/// The header and the body describe the same snapshot, and no pool appears twice: a
+/// file that passes its checksums but not this was not written by `write`.
+fn agree(path: &Path, meta: &SnapshotMeta, body: &SnapshotBody) -> Result<(), SnapshotError> {
+    let invalid = |reason: String| SnapshotError::Invalid {
+        path: path.to_path_buf(),
+        reason,
+    };
+    if meta.created_at != body.created_at {
+        return Err(invalid(format!(
+            "header says created at {}, body says {}",
+            meta.created_at, body.created_at
+        )));
+    }
+    if meta.covered_seq != body.covered_seq() {
+        return Err(invalid(format!(
+            "header says it covers WAL seq {}, its pools cover {}",
+            meta.covered_seq,
+            body.covered_seq()
+        )));
+    }
+    let mut seen = std::collections::HashSet::new();
+    if let Some(dup) = body.pools.iter().find(|p| !seen.insert(p.id)) {
+        return Err(invalid(format!("pool {} appears twice", dup.id)));
+    }
+    Ok(())
 }
 
 /// The snapshots in `dir`, newest first, from their headers (unreadable files are

@@ -312,3 +312,24 @@ fn a_log_that_ends_before_the_snapshot_gets_a_new_segment() {
     assert!(got.wal.tail.is_none());
     assert_eq!(got.pools[&id].pool, pool);
 }
+
+#[test]
+fn a_snapshot_whose_header_and_body_disagree_is_refused_even_with_good_checksums() {
+    let body = SnapshotBody {
+        calls: crate::store::snapshot::CallsImage::default(),
+        created_at: 5,
+        router_seq: 3,
+        pools: vec![],
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let meta = snapshot::write(dir.path(), &body).unwrap();
+    assert!(snapshot::read(&meta.path).is_ok());
+    // Say it covers one record more, and re-seal the header's own checksum.
+    let mut bytes = std::fs::read(&meta.path).unwrap();
+    bytes[20..28].copy_from_slice(&(meta.covered_seq + 1).to_le_bytes());
+    let crc = crc32c::crc32c(&bytes[..40]);
+    bytes[40..44].copy_from_slice(&crc.to_le_bytes());
+    std::fs::write(&meta.path, &bytes).unwrap();
+    let err = snapshot::read(&meta.path).unwrap_err().to_string();
+    assert!(err.contains("covers WAL seq"), "{err}");
+}
