@@ -333,3 +333,82 @@ fn a_snapshot_whose_header_and_body_disagree_is_refused_even_with_good_checksums
     let err = snapshot::read(&meta.path).unwrap_err().to_string();
     assert!(err.contains("covers WAL seq"), "{err}");
 }
+
+/// Counts the fsyncs of every file it opens (and of their sync handles).
+#[derive(Default)]
+struct SyncCounter(std::sync::atomic::AtomicUsize);
+
+struct CountedFile(Box<dyn super::fs::LogFile>, Arc<SyncCounter>);
+
+impl super::fs::LogFile for CountedFile {
+    fn write_all(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        self.0.write_all(buf)
+    }
+    fn sync_data(&mut self) -> std::io::Result<()> {
+        self.1 .0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.0.sync_data()
+    }
+    fn truncate(&mut self, len: u64) -> std::io::Result<()> {
+        self.0.truncate(len)
+    }
+    fn sync_handle(&self) -> std::io::Result<Box<dyn super::fs::LogFile>> {
+        Ok(Box::new(CountedFile(self.0.sync_handle()?, self.1.clone())))
+    }
+}
+
+struct CountingFs(Arc<SyncCounter>);
+
+impl super::fs::FileSystem for CountingFs {
+    fn open_log(&self, path: &std::path::Path) -> std::io::Result<Box<dyn super::fs::LogFile>> {
+        Ok(Box::new(CountedFile(
+            RealFs.open_log(path)?,
+            self.0.clone(),
+        )))
+    }
+    fn sync_dir(&self, dir: &std::path::Path) -> std::io::Result<()> {
+        super::fs::sync_dir(dir)
+    }
+}
+
+/// Modes `never` and `everysec`: the caller's own write is in the file when
+/// `write_now` returns (no fsync on the way), and stopping syncs what was written.
+#[test]
+fn inline_writes_are_in_the_file_at_once_and_synced_on_stop() {
+    for mode in [FsyncMode::Never, FsyncMode::Everysec] {
+        let data = tempfile::tempdir().unwrap();
+        let syncs = Arc::new(SyncCounter::default());
+        let thread = Wal::start(
+            WalOptions {
+                dir: wal_dir(data.path()),
+                mode,
+                segment_bytes: 1 << 20,
+                fs: Arc::new(CountingFs(syncs.clone())),
+            },
+            WalStart {
+                next_seq: 1,
+                tail: None,
+                segments: vec![],
+            },
+        )
+        .unwrap();
+        let wal = thread.wal();
+        let count = || syncs.0.load(std::sync::atomic::Ordering::SeqCst);
+        let recs = records(PoolId(3));
+        let bytes: Vec<Vec<u8>> = recs.iter().map(|r| encode_record(r).unwrap()).collect();
+        // The first write opens the segment (whose header is synced).
+        let first = wal.write_now(&[&bytes[0], &bytes[1]]).unwrap().unwrap();
+        assert_eq!(first, 1);
+        let after_open = count();
+        let rest: Vec<&[u8]> = bytes[2..].iter().map(Vec::as_slice).collect();
+        assert_eq!(wal.write_now(&rest).unwrap().unwrap(), 3);
+        assert_eq!(count(), after_open, "{mode:?}: no fsync on the write path");
+        // Readable by recovery before any sync: the records are in the file.
+        let got = recover(data.path(), &data.path().join("snapshots"), 2100).unwrap();
+        assert_eq!(got.wal.next_seq, recs.len() as u64 + 1, "{mode:?}");
+        thread.stop();
+        assert!(
+            count() > after_open,
+            "{mode:?}: stop syncs what was written"
+        );
+    }
+}
