@@ -32,12 +32,6 @@ use tokio::task::JoinHandle;
 /// How often an idle pool moves its time forward.
 pub const TICK: Duration = Duration::from_secs(1);
 
-/// The recommended-size gauge is refreshed every this many ticks, not every tick: it
-/// reads a week of sizing history (228 buckets), which with 10,000 pools was most of
-/// an idle server's CPU, for a figure that moves over hours and is scraped every 15 s
-/// or so. Pools are spread over the period by id so they do not all read at once.
-pub const SIZING_EVERY_TICKS: u64 = 15;
-
 pub struct PoolActor {
     pub id: PoolId,
     pub clock: SharedClock,
@@ -63,8 +57,6 @@ pub struct PoolState {
     applied_seq: u64,
     /// The latest time stamped on a record or used to advance the pool.
     last_stamp: u64,
-    /// Ticks until the recommended-size gauge is refreshed.
-    sizing_in: u64,
     metrics: PoolMetrics,
 }
 
@@ -106,7 +98,6 @@ impl Actor for PoolActor {
             ticker: None,
             in_flight: 0,
             applied_seq: args.applied_seq,
-            sizing_in: self.id.0 % SIZING_EVERY_TICKS,
         })
     }
 
@@ -297,11 +288,7 @@ impl Actor for PoolActor {
         }
         state.metrics.update(&state.pool);
         if tick {
-            if state.sizing_in == 0 {
-                state.metrics.update_sizing(state.pool.recommended_size());
-                state.sizing_in = SIZING_EVERY_TICKS;
-            }
-            state.sizing_in -= 1;
+            state.metrics.update_sizing(state.pool.recommended_size());
         }
         Ok(())
     }

@@ -92,8 +92,7 @@ impl PoolMetrics {
         self.seen_expired = expired;
     }
 
-    /// Updates the recommended size (reads the sizing history; every
-    /// `SIZING_EVERY_TICKS` seconds).
+    /// Updates the recommended size (reads the sizing history; once a second).
     pub fn update_sizing(&self, recommended: u64) {
         self.recommended.set(recommended as f64);
     }
