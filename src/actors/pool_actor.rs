@@ -311,7 +311,7 @@ impl PoolActor {
                 return;
             }
         };
-        if let Some(result) = self.wal.write_now(&[&bytes]) {
+        if let Some(result) = self.wal.write_now(&bytes) {
             return self.commit(state, record, reply, result);
         }
         state.in_flight += 1;

@@ -163,17 +163,16 @@ impl Wal {
         })
     }
 
-    /// In modes `everysec` and `never`, writes `records` now, with one `write(2)`, and
-    /// answers the first one's sequence number (the rest follow it), or the error; in
-    /// mode `always`, `None`: use [`Wal::append`] and wait.
-    pub fn write_now(&self, records: &[&[u8]]) -> Option<Result<u64, WalError>> {
-        self.inline.then(|| lock(&self.log).write_many(records))
+    /// In modes `everysec` and `never`, writes `record` now and answers its sequence
+    /// number (or the error); in mode `always`, `None`: use [`Wal::append`] and wait.
+    pub fn write_now(&self, record: &[u8]) -> Option<Result<u64, WalError>> {
+        self.inline.then(|| lock(&self.log).write_one(record))
     }
 
     /// Queues an encoded record; `done` runs when it is durable or has failed (at once,
     /// on this thread, in modes `everysec` and `never`).
     pub fn append(&self, record: Vec<u8>, done: Done) {
-        if let Some(result) = self.write_now(&[&record]) {
+        if let Some(result) = self.write_now(&record) {
             return done(result);
         }
         if let Err(mpsc::SendError(Cmd::Append(_, done))) = self.tx.send(Cmd::Append(record, done))
@@ -227,31 +226,28 @@ struct Log {
     /// Written but not synced (modes `everysec` and `never`).
     dirty: bool,
     metrics: WalMetrics,
-    /// Reused frame buffer of [`Log::write_many`].
+    /// Reused frame buffer of [`Log::write_one`].
     scratch: Vec<u8>,
 }
 
 impl Log {
-    /// Frames and writes records with one `write(2)` (modes `everysec` and
-    /// `never`); answers the first one's sequence number.
-    fn write_many(&mut self, payloads: &[&[u8]]) -> Result<u64, WalError> {
-        let first = self.next_seq;
+    /// Frames and writes one record (modes `everysec` and `never`).
+    fn write_one(&mut self, payload: &[u8]) -> Result<u64, WalError> {
+        let seq = self.next_seq;
         let mut buf = std::mem::take(&mut self.scratch);
         buf.clear();
-        for (i, p) in payloads.iter().enumerate() {
-            frame(&mut buf, first + i as u64, p);
-        }
-        let result = self.write_batch(&buf, first);
+        frame(&mut buf, seq, payload);
+        let result = self.write_batch(&buf, seq);
         let written = buf.len();
         self.scratch = buf;
         match result {
             Ok(()) => {
-                self.next_seq += payloads.len() as u64;
-                self.metrics.batch_written(payloads.len(), written);
-                Ok(first)
+                self.next_seq += 1;
+                self.metrics.batch_written(1, written);
+                Ok(seq)
             }
             Err(e) => {
-                tracing::error!(error = %e, "write-ahead log write failed; its requests are refused");
+                tracing::error!(error = %e, "write-ahead log write failed; its request is refused");
                 self.metrics.batch_failed();
                 Err(WalError::Io(e.to_string()))
             }
